@@ -1,0 +1,446 @@
+//! Ingest: input paths → normalized [`Document`]s.
+//!
+//! Input: paths (files or directories, optionally with a declared
+//! [`InputRole`]). Output: [`InputFile`]s, each with its SHA-256 digest and
+//! the documents found in it. Reading is by content, never by extension:
+//! gzip is inflated, a UTF-8 byte-order mark is dropped, UTF-16 is decoded,
+//! DSSE envelopes and in-toto Statements (cosign, Trivy attestations) are
+//! unwrapped, and the format is detected from the text ([`detect`]).
+
+pub mod cyclonedx;
+pub mod detect;
+pub mod sarif;
+pub mod spdx;
+pub mod vex;
+
+use crate::error::{Error, Result};
+use crate::model::{Document, InputRole};
+use detect::Detected;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// A path the user named, with the role they declared for it (if any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputSpec {
+    /// File or directory.
+    pub path: PathBuf,
+    /// `--sarif`, `--sbom` or `--vex`; `None` for positional inputs.
+    pub role: Option<InputRole>,
+}
+
+/// One input file, read and normalized.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    /// The path as given (or found when walking a directory).
+    pub path: PathBuf,
+    /// SHA-256 of the file's bytes as stored on disk, hex.
+    pub sha256: String,
+    /// Size in bytes on disk.
+    pub size: u64,
+    /// Documents in the file: one, or several for JSON lines of attestations.
+    pub documents: Vec<Document>,
+}
+
+/// Files found under a directory that are not in a format fixops reads are
+/// skipped with a warning rather than failing the run.
+#[derive(Debug, Default)]
+pub struct Ingested {
+    /// Files read.
+    pub files: Vec<InputFile>,
+    /// Non-fatal notes (skipped files).
+    pub warnings: Vec<String>,
+}
+
+/// Largest decoded input accepted (4 GiB), so that a runaway gzip stream or
+/// a huge non-text file is refused rather than exhausting memory.
+pub const MAX_INPUT_BYTES: u64 = 4 << 30;
+
+/// Expand directories (recursively, sorted, hidden entries skipped) and read
+/// every input. The first unreadable or malformed file is the error.
+pub fn ingest_all(specs: &[InputSpec]) -> Result<Ingested> {
+    let mut out = Ingested::default();
+    for spec in specs {
+        let meta = std::fs::metadata(&spec.path).map_err(|e| Error::Io {
+            path: spec.path.clone(),
+            source: e,
+        })?;
+        if meta.is_dir() {
+            let mut files = Vec::new();
+            walk(&spec.path, &mut files)?;
+            if files.is_empty() {
+                return Err(Error::input(
+                    &spec.path,
+                    "the directory holds no files; expected SARIF, SBOM or VEX files in it",
+                ));
+            }
+            for f in files {
+                match read_file(&f, spec.role) {
+                    Ok(file) => out.files.push(file),
+                    Err(Unrecognized(msg)) => out.warnings.push(msg),
+                    Err(Fatal(e)) => return Err(e),
+                }
+            }
+        } else {
+            match read_file(&spec.path, spec.role) {
+                Ok(file) => out.files.push(file),
+                Err(Unrecognized(msg)) => return Err(Error::input(&spec.path, msg)),
+                Err(Fatal(e)) => return Err(e),
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let io = |e| Error::Io {
+        path: dir.to_path_buf(),
+        source: e,
+    };
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .collect::<std::result::Result<_, _>>()
+        .map_err(io)?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        if e.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let p = e.path();
+        let ft = e.file_type().map_err(io)?;
+        if ft.is_dir() {
+            walk(&p, out)?;
+        } else if ft.is_file() || (ft.is_symlink() && p.is_file()) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Why a file could not be read.
+pub enum ReadError {
+    /// Not a format fixops reads (skipped inside directories).
+    Unrecognized(String),
+    /// Unreadable or malformed.
+    Fatal(Error),
+}
+use ReadError::{Fatal, Unrecognized};
+
+impl From<Error> for ReadError {
+    fn from(e: Error) -> Self {
+        Fatal(e)
+    }
+}
+
+/// Read one file: digest, decode, detect, parse.
+pub fn read_file(path: &Path, role: Option<InputRole>) -> std::result::Result<InputFile, ReadError> {
+    let io = |e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    let size = f.metadata().map_err(io)?.len();
+    // Sniff a prefix first so that a huge binary or sparse file is refused
+    // without reading it all.
+    let mut head = vec![0u8; 8192.min(size as usize).max(1)];
+    let n = read_up_to(&mut f, &mut head).map_err(io)?;
+    head.truncate(n);
+    if head.is_empty() {
+        return Err(Fatal(Error::input(
+            path,
+            "the file is empty; expected a SARIF, CycloneDX, SPDX or VEX document",
+        )));
+    }
+    let gz = head.starts_with(&[0x1f, 0x8b]);
+    if !gz && looks_binary(&head) {
+        return Err(Unrecognized(format!(
+            "{}: binary content (NUL or control bytes in the first {} bytes); expected a SARIF, CycloneDX, SPDX or VEX text document (gzip is also accepted)",
+            path.display(),
+            head.len()
+        )));
+    }
+    if size > MAX_INPUT_BYTES {
+        return Err(Fatal(Error::input(
+            path,
+            format!("the file is {size} bytes, over the {MAX_INPUT_BYTES}-byte input limit"),
+        )));
+    }
+    let mut bytes = head;
+    bytes.reserve(size as usize - bytes.len().min(size as usize));
+    f.read_to_end(&mut bytes).map_err(io)?;
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    if gz {
+        bytes = gunzip(path, &bytes)?;
+        if bytes.is_empty() {
+            return Err(Fatal(Error::input(path, "the gzip stream decompresses to nothing; expected a document inside")));
+        }
+        if looks_binary(&bytes[..bytes.len().min(8192)]) {
+            return Err(Unrecognized(format!(
+                "{}: gzip content is binary; expected a SARIF, CycloneDX, SPDX or VEX text document",
+                path.display()
+            )));
+        }
+    }
+    let text = decode_text(path, bytes)?;
+    let documents = parse_text(path, &text, role, 0)?;
+    Ok(InputFile {
+        path: path.to_path_buf(),
+        sha256,
+        size,
+        documents,
+    })
+}
+
+fn read_up_to(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn looks_binary(head: &[u8]) -> bool {
+    // UTF-16 text has NULs in every other byte; it starts with a BOM or with
+    // an ASCII character next to a NUL.
+    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) || utf16_guess(head).is_some() {
+        return false;
+    }
+    head.iter()
+        .any(|&b| b == 0 || (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c)))
+}
+
+fn utf16_guess(b: &[u8]) -> Option<bool> {
+    if b.len() >= 4 && b[0] != 0 && b[1] == 0 && b[2] != 0 && b[3] == 0 {
+        Some(true) // little endian
+    } else if b.len() >= 4 && b[0] == 0 && b[1] != 0 && b[2] == 0 && b[3] != 0 {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn gunzip(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len() * 4);
+    let dec = flate2::read::MultiGzDecoder::new(bytes);
+    dec.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| Error::input(path, format!("corrupt or truncated gzip stream: {e}")))?;
+    if out.len() as u64 > MAX_INPUT_BYTES {
+        return Err(Error::input(path, "the gzip stream inflates past the 4 GiB input limit"));
+    }
+    Ok(out)
+}
+
+/// Decode bytes to text: UTF-8 (BOM dropped) or UTF-16 (BOM or guessed).
+pub fn decode_text(path: &Path, mut bytes: Vec<u8>) -> Result<String> {
+    let utf16 = if bytes.starts_with(&[0xff, 0xfe]) {
+        Some((true, 2))
+    } else if bytes.starts_with(&[0xfe, 0xff]) {
+        Some((false, 2))
+    } else {
+        utf16_guess(&bytes).map(|le| (le, 0))
+    };
+    if let Some((le, skip)) = utf16 {
+        let body = &bytes[skip..];
+        if body.len() % 2 != 0 {
+            return Err(Error::input(path, "UTF-16 text with an odd number of bytes (truncated?)"));
+        }
+        let units: Vec<u16> = body
+            .chunks_exact(2)
+            .map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) })
+            .collect();
+        return String::from_utf16(&units)
+            .map_err(|_| Error::input(path, "invalid UTF-16 text (unpaired surrogate)"));
+    }
+    if bytes.starts_with(&[0xef, 0xbb, 0xbf]) {
+        bytes.drain(..3);
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let b = e.as_bytes();
+            let line = b[..at].iter().filter(|&&c| c == b'\n').count() + 1;
+            let col = at - b[..at].iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1) + 1;
+            Err(Error::at_line(
+                path,
+                line,
+                col,
+                format!("invalid UTF-8 at byte offset {at}; expected UTF-8 or UTF-16 text"),
+            ))
+        }
+    }
+}
+
+/// Parse decoded text into documents. `depth` bounds envelope nesting.
+pub fn parse_text(
+    path: &Path,
+    text: &str,
+    role: Option<InputRole>,
+    depth: u8,
+) -> std::result::Result<Vec<Document>, ReadError> {
+    let detected = detect::detect(text).map_err(|seen| {
+        Unrecognized(format!(
+            "{}: unrecognized input format: found {seen}; expected SARIF 2.1.0, CycloneDX (JSON or XML), SPDX 2.x (JSON, tag-value, YAML, XML, RDF), SPDX 3 JSON-LD, OpenVEX, CSAF, or a DSSE/in-toto attestation of one of them",
+            path.display()
+        ))
+    })?;
+    if depth > 3 && matches!(detected, Detected::Dsse | Detected::InToto | Detected::JsonLines) {
+        return Err(Fatal(Error::input(path, "attestations nested more than 3 deep")));
+    }
+    let doc = match detected {
+        Detected::Sarif => sarif::parse(path, text)?,
+        Detected::CyclonedxJson => cyclonedx::parse_json(path, text)?,
+        Detected::CyclonedxXml => cyclonedx::parse_xml(path, text)?,
+        Detected::SpdxJson => spdx::parse_json(path, text)?,
+        Detected::SpdxTagValue => spdx::parse_tag_value(path, text)?,
+        Detected::SpdxYaml => spdx::parse_json(path, &yaml_to_json(path, text)?)?,
+        Detected::SpdxXml => spdx::parse_xml(path, text)?,
+        Detected::SpdxRdf => spdx::parse_rdf(path, text)?,
+        Detected::Spdx3 => spdx::parse_v3(path, text)?,
+        Detected::OpenvexJson => vex::parse_openvex(path, text)?,
+        Detected::OpenvexYaml => vex::parse_openvex(path, &yaml_to_json(path, text)?)?,
+        Detected::Csaf => vex::parse_csaf(path, text)?,
+        Detected::Dsse => return unwrap_dsse(path, text, role, depth),
+        Detected::InToto => return unwrap_statement(path, text, role, depth),
+        Detected::JsonLines => return parse_json_lines(path, text, role, depth),
+    };
+    check_role(path, &doc, role)?;
+    Ok(vec![doc])
+}
+
+fn check_role(path: &Path, doc: &Document, role: Option<InputRole>) -> Result<()> {
+    match role {
+        Some(r) if r != doc.format.role() => Err(Error::input(
+            path,
+            format!(
+                "given as --{} but the content is {} ({}); pass it positionally or with --{}",
+                role_flag(r),
+                doc.format.as_str(),
+                role_flag(doc.format.role()),
+                role_flag(doc.format.role())
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn role_flag(r: InputRole) -> &'static str {
+    match r {
+        InputRole::Sarif => "sarif",
+        InputRole::Sbom => "sbom",
+        InputRole::Vex => "vex",
+    }
+}
+
+fn yaml_to_json(path: &Path, text: &str) -> Result<String> {
+    let v: serde_json::Value = yaml_serde::from_str(text).map_err(|e| match e.location() {
+        Some(l) => Error::at_line(path, l.line(), l.column(), format!("invalid YAML: {e}")),
+        None => Error::input(path, format!("invalid YAML: {e}")),
+    })?;
+    serde_json::to_string(&v).map_err(|e| Error::input(path, format!("YAML value not representable as JSON: {e}")))
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "payloadType")]
+    payload_type: String,
+    payload: String,
+}
+
+fn unwrap_dsse(
+    path: &Path,
+    text: &str,
+    role: Option<InputRole>,
+    depth: u8,
+) -> std::result::Result<Vec<Document>, ReadError> {
+    use base64::Engine;
+    let env: Envelope = crate::error::from_json(path, text, "DSSE envelope")?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(env.payload.trim())
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(env.payload.trim()))
+        .map_err(|e| Error::at_pointer(path, "/payload", format!("payload is not base64: {e}")))?;
+    let inner = String::from_utf8(raw)
+        .map_err(|_| Error::at_pointer(path, "/payload", "payload is not UTF-8 text"))?;
+    if !env.payload_type.contains("in-toto") && !env.payload_type.contains("json") {
+        return Err(Fatal(Error::at_pointer(
+            path,
+            "/payloadType",
+            format!("payload type {:?}; expected application/vnd.in-toto+json", env.payload_type),
+        )));
+    }
+    parse_text(path, &inner, role, depth + 1)
+}
+
+#[derive(Deserialize)]
+struct Statement {
+    #[serde(rename = "predicateType", default)]
+    predicate_type: String,
+    predicate: serde_json::Value,
+}
+
+fn unwrap_statement(
+    path: &Path,
+    text: &str,
+    role: Option<InputRole>,
+    depth: u8,
+) -> std::result::Result<Vec<Document>, ReadError> {
+    let st: Statement = crate::error::from_json(path, text, "in-toto Statement")?;
+    // cosign's legacy CycloneDX/SPDX predicates wrap the document as
+    // {"Data": <document or string>, "Timestamp": ...}.
+    let body = match &st.predicate {
+        serde_json::Value::Object(m) if m.contains_key("Data") && !m.contains_key("bomFormat") => &m["Data"],
+        v => v,
+    };
+    let inner = match body {
+        serde_json::Value::String(s) => s.clone(),
+        v @ serde_json::Value::Object(_) => v.to_string(),
+        _ => {
+            return Err(Fatal(Error::at_pointer(
+                path,
+                "/predicate",
+                format!(
+                    "predicate of type {:?} is not a document; expected a CycloneDX, SPDX or OpenVEX predicate",
+                    st.predicate_type
+                ),
+            )));
+        }
+    };
+    parse_text(path, &inner, role, depth + 1).map_err(|e| match e {
+        Unrecognized(m) => Fatal(Error::at_pointer(
+            path,
+            "/predicate",
+            format!("predicate type {:?} holds no document fixops reads ({m})", st.predicate_type),
+        )),
+        f => f,
+    })
+}
+
+fn parse_json_lines(
+    path: &Path,
+    text: &str,
+    role: Option<InputRole>,
+    depth: u8,
+) -> std::result::Result<Vec<Document>, ReadError> {
+    let mut docs = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let sub = parse_text(path, line, role, depth + 1).map_err(|e| match e {
+            Fatal(Error::Input { path, position, message }) => Fatal(Error::Input {
+                path,
+                position,
+                message: format!("JSON line {}: {message}", i + 1),
+            }),
+            Unrecognized(m) => Fatal(Error::at_line(path, i + 1, 1, format!("JSON line {}: {m}", i + 1))),
+            other => other,
+        })?;
+        docs.extend(sub);
+    }
+    Ok(docs)
+}

@@ -1,0 +1,878 @@
+//! The normalized model every ingester produces and every later stage reads.
+//!
+//! Input: nothing (pure data types). Output: [`Document`], the normalized form
+//! of one input file, holding [`Finding`]s, [`Component`]s, [`Relationship`]s
+//! and [`VexStatement`]s. Strings that repeat across many findings (tool
+//! names, rule ids, paths) are shared through [`Sym`] so that a 200k-result
+//! SARIF log stays compact in memory.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// A cheaply clonable shared string, used for values repeated across findings.
+pub type Sym = Arc<str>;
+
+/// Ordered severity: `Unknown < Info < Low < Medium < High < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// No severity could be established (e.g. a CVE without a rating).
+    #[default]
+    Unknown,
+    /// Informational (SARIF `none`/`note` without a numeric score).
+    Info,
+    /// Low.
+    Low,
+    /// Medium (SARIF `warning`, the spec default).
+    Medium,
+    /// High (SARIF `error`).
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl Severity {
+    /// All severities, most severe first.
+    pub const ALL_DESC: [Severity; 6] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+        Severity::Unknown,
+    ];
+
+    /// Lower-case name as used in JSON, tables and policies.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Unknown => "unknown",
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Severity band of a numeric score on the CVSS / GitHub `security-severity`
+    /// scale: 9.0+ critical, 7.0+ high, 4.0+ medium, above 0 low, 0 info.
+    pub fn from_score(score: f64) -> Severity {
+        if score >= 9.0 {
+            Severity::Critical
+        } else if score >= 7.0 {
+            Severity::High
+        } else if score >= 4.0 {
+            Severity::Medium
+        } else if score > 0.0 {
+            Severity::Low
+        } else {
+            Severity::Info
+        }
+    }
+
+    /// Parse a producer's severity word (CycloneDX rating severity, Trivy,
+    /// Grype, Snyk, ...), case-insensitively. Unrecognized words give `None`.
+    pub fn from_word(word: &str) -> Option<Severity> {
+        let w = word.trim().to_ascii_lowercase();
+        Some(match w.as_str() {
+            "critical" => Severity::Critical,
+            "high" | "important" | "error" => Severity::High,
+            "medium" | "moderate" | "warning" => Severity::Medium,
+            "low" | "minor" => Severity::Low,
+            "info" | "informational" | "none" | "note" | "negligible" => Severity::Info,
+            "unknown" => Severity::Unknown,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// SARIF `result.level` (§3.27.10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// `none`
+    None,
+    /// `note`
+    Note,
+    /// `warning` (the spec default)
+    #[default]
+    Warning,
+    /// `error`
+    Error,
+}
+
+impl Level {
+    /// The SARIF word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::None => "none",
+            Level::Note => "note",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+
+    /// Parse the SARIF word (exact, as the spec spells it).
+    pub fn parse(s: &str) -> Option<Level> {
+        Some(match s {
+            "none" => Level::None,
+            "note" => Level::Note,
+            "warning" => Level::Warning,
+            "error" => Level::Error,
+            _ => return None,
+        })
+    }
+
+    /// The severity a level implies when no numeric score is given.
+    pub fn severity(self) -> Severity {
+        match self {
+            Level::None | Level::Note => Severity::Info,
+            Level::Warning => Severity::Medium,
+            Level::Error => Severity::High,
+        }
+    }
+}
+
+/// SARIF `result.kind` (§3.27.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum ResultKind {
+    /// A problem was found (the default).
+    #[default]
+    Fail,
+    /// The rule was evaluated and no problem was found.
+    Pass,
+    /// The tool could not determine pass or fail.
+    Open,
+    /// A human must review.
+    Review,
+    /// The rule did not apply.
+    NotApplicable,
+    /// Information only.
+    Informational,
+}
+
+impl ResultKind {
+    /// The SARIF word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResultKind::Fail => "fail",
+            ResultKind::Pass => "pass",
+            ResultKind::Open => "open",
+            ResultKind::Review => "review",
+            ResultKind::NotApplicable => "notApplicable",
+            ResultKind::Informational => "informational",
+        }
+    }
+
+    /// Parse the SARIF word.
+    pub fn parse(s: &str) -> Option<ResultKind> {
+        Some(match s {
+            "fail" => ResultKind::Fail,
+            "pass" => ResultKind::Pass,
+            "open" => ResultKind::Open,
+            "review" => ResultKind::Review,
+            "notApplicable" => ResultKind::NotApplicable,
+            "informational" => ResultKind::Informational,
+            _ => return None,
+        })
+    }
+
+    /// Whether a result of this kind reports a problem (`fail`, `open`, `review`).
+    pub fn is_problem(self) -> bool {
+        matches!(self, ResultKind::Fail | ResultKind::Open | ResultKind::Review)
+    }
+}
+
+/// SARIF `result.baselineState` (§3.27.24).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    /// `new`
+    New,
+    /// `unchanged`
+    Unchanged,
+    /// `updated`
+    Updated,
+    /// `absent`
+    Absent,
+}
+
+impl BaselineState {
+    /// Parse the SARIF word.
+    pub fn parse(s: &str) -> Option<BaselineState> {
+        Some(match s {
+            "new" => BaselineState::New,
+            "unchanged" => BaselineState::Unchanged,
+            "updated" => BaselineState::Updated,
+            "absent" => BaselineState::Absent,
+            _ => return None,
+        })
+    }
+}
+
+/// The tool that produced a finding or document.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub struct Tool {
+    /// Tool name (`tool.driver.name`, CycloneDX `metadata.tools`, ...).
+    pub name: Sym,
+    /// Tool version when stated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<Sym>,
+}
+
+/// A place in a file: repository-relative or absolute URI plus region.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub struct Location {
+    /// The artifact URI, resolved against `originalUriBaseIds` where possible.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<Sym>,
+    /// 1-based start line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_line: Option<u32>,
+    /// 1-based start column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_column: Option<u32>,
+    /// 1-based end line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<u32>,
+    /// 1-based end column (exclusive, as SARIF).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_column: Option<u32>,
+    /// Fully qualified logical location (function, class, package), when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logical: Option<Sym>,
+}
+
+/// How a finding was suppressed at the source (SARIF `suppressions`, §3.35).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// `inSource` or `external`.
+    pub kind: String,
+    /// `accepted`, `underReview` or `rejected`; absent means accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Why it was suppressed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
+}
+
+impl Suppression {
+    /// A suppression takes effect unless its status is `underReview` or `rejected`.
+    pub fn is_effective(&self) -> bool {
+        !matches!(self.status.as_deref(), Some("underReview") | Some("rejected"))
+    }
+}
+
+/// Where a finding's identity came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FingerprintSource {
+    /// The producer's `fingerprints` / `partialFingerprints`.
+    Producer,
+    /// Ours: vulnerability id + package (SCA).
+    Package,
+    /// Ours: rule identity + path + code-window hash.
+    CodeWindow,
+    /// Ours: rule identity + path + normalized message.
+    Message,
+}
+
+/// A finding's stable identity (decision model §1).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// Hex digest (32 hex characters) that identifies the finding across runs.
+    pub value: String,
+    /// What the digest was computed from.
+    pub source: FingerprintSource,
+}
+
+/// The package a vulnerability was reported against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub struct PackageRef {
+    /// Package name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Sym>,
+    /// Installed version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<Sym>,
+    /// Package URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purl: Option<Sym>,
+    /// Version that fixes the vulnerability, when the producer states it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_version: Option<Sym>,
+}
+
+/// A known vulnerability (SCA finding or CycloneDX `vulnerabilities` entry).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct VulnerabilityRef {
+    /// Primary id: CVE-…, GHSA-…, GO-…, OSV id, …
+    pub id: String,
+    /// Other ids for the same vulnerability.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub aliases: Vec<String>,
+    /// The affected package.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<PackageRef>,
+    /// CVSS vectors as given by the producer (v2, v3.x or v4.0).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub cvss_vectors: Vec<String>,
+}
+
+/// One result from one tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Producer.
+    pub tool: Tool,
+    /// Rule id (`ruleId`, or the rule found by `ruleIndex`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<Sym>,
+    /// Rule name or short description, for display.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_name: Option<Sym>,
+    /// Rule help URI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help_uri: Option<Sym>,
+    /// SARIF kind.
+    pub kind: ResultKind,
+    /// Resolved SARIF level: result level → rule default → `warning`.
+    pub level: Level,
+    /// Ordered severity (from the numeric score when present, else the level
+    /// or the producer's severity word).
+    pub severity: Severity,
+    /// Numeric score on the 0–10 scale (`security-severity`, CVSS score).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// Message text with arguments substituted (markdown when only that is given).
+    pub message: String,
+    /// Primary locations; the first is the one shown.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub locations: Vec<Location>,
+    /// Related locations.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub related_locations: Vec<Location>,
+    /// Producer fingerprints (`fingerprints` and `partialFingerprints`, keys as given).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub producer_fingerprints: BTreeMap<String, String>,
+    /// The identity fixops uses.
+    pub fingerprint: Fingerprint,
+    /// Source suppressions.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub suppressions: Vec<Suppression>,
+    /// SARIF `baselineState`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_state: Option<BaselineState>,
+    /// Number of code flows (SARIF `codeFlows`).
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub code_flows: u32,
+    /// CWE ids (`CWE-79`), from taxa, tags or properties.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub cwes: Vec<Sym>,
+    /// Rule and result tags.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub tags: Vec<Sym>,
+    /// Vulnerability and package, for SCA findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vulnerability: Option<VulnerabilityRef>,
+    /// The result's property bag, as compact JSON text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub properties: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Finding {
+    /// The first primary location, if any.
+    pub fn primary_location(&self) -> Option<&Location> {
+        self.locations.first()
+    }
+
+    /// Whether a source suppression takes effect.
+    pub fn is_suppressed(&self) -> bool {
+        self.suppressions.iter().any(Suppression::is_effective)
+    }
+}
+
+/// A software component (CycloneDX component, SPDX package).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Component {
+    /// The document-local reference (`bom-ref`, SPDX id); unique in a document.
+    pub bom_ref: String,
+    /// Component type (library, application, container, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Group / namespace (CycloneDX `group`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Package URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+    /// CPE, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpe: Option<String>,
+    /// License ids or expressions.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub licenses: Vec<String>,
+    /// Hashes as `(algorithm, hex value)`.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub hashes: Vec<(String, String)>,
+    /// CycloneDX scope (required / optional / excluded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// `bom_ref` of the enclosing component for nested components.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// Whether this is the document's subject (CycloneDX metadata component,
+    /// SPDX package the document DESCRIBES).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub is_root: bool,
+}
+
+/// Kind of an edge between two components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RelationshipKind {
+    /// `from` depends on `to` (CycloneDX dependencies, SPDX DEPENDS_ON / DEPENDENCY_OF reversed).
+    DependsOn,
+    /// `from` contains `to` (nesting, SPDX CONTAINS / CONTAINED_BY reversed).
+    Contains,
+    /// The document describes `to` (SPDX DESCRIBES).
+    Describes,
+    /// Any other SPDX relationship type, kept by name in `Relationship::detail`.
+    Other,
+}
+
+/// A directed edge between two component references of one document.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Relationship {
+    /// Source `bom_ref`.
+    pub from: String,
+    /// Target `bom_ref`.
+    pub to: String,
+    /// Normalized kind, direction already normalized (`from` → `to`).
+    pub kind: RelationshipKind,
+    /// The producer's relationship type as written (e.g. `DEV_DEPENDENCY_OF`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// VEX status (OpenVEX words; CycloneDX and CSAF states map onto them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VexStatus {
+    /// Not affected: suppresses.
+    NotAffected,
+    /// Affected: does not suppress.
+    Affected,
+    /// Fixed: suppresses.
+    Fixed,
+    /// Under investigation: does not suppress.
+    UnderInvestigation,
+}
+
+impl VexStatus {
+    /// The OpenVEX word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VexStatus::NotAffected => "not_affected",
+            VexStatus::Affected => "affected",
+            VexStatus::Fixed => "fixed",
+            VexStatus::UnderInvestigation => "under_investigation",
+        }
+    }
+}
+
+/// One VEX statement: a vulnerability's status in some products.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VexStatement {
+    /// Vulnerability id as written (CVE-…, GHSA-…).
+    pub vulnerability: String,
+    /// Aliases given alongside.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub aliases: Vec<String>,
+    /// Products (purls, bom-refs, bom-links, CPEs, image refs) the statement covers.
+    pub products: Vec<String>,
+    /// Subcomponents (purls) within those products, when given.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub subcomponents: Vec<String>,
+    /// Status.
+    pub status: VexStatus,
+    /// Justification (OpenVEX / CycloneDX / CSAF word).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
+    /// Impact statement or CycloneDX analysis detail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impact_statement: Option<String>,
+    /// Action statement / response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action_statement: Option<String>,
+    /// RFC 3339 timestamp of the statement (or of its document).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+}
+
+/// The format of an input, as detected from its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// SARIF 2.1.0 JSON.
+    Sarif,
+    /// CycloneDX JSON (BOM, possibly with vulnerabilities).
+    CyclonedxJson,
+    /// CycloneDX XML.
+    CyclonedxXml,
+    /// CycloneDX used as VEX: vulnerabilities with analysis, no components.
+    CyclonedxVex,
+    /// SPDX 2.x JSON.
+    SpdxJson,
+    /// SPDX 2.x tag-value.
+    SpdxTagValue,
+    /// SPDX 2.x YAML.
+    SpdxYaml,
+    /// SPDX 2.x XML.
+    SpdxXml,
+    /// SPDX 2.x RDF/XML.
+    SpdxRdf,
+    /// SPDX 3.0 JSON-LD.
+    Spdx3JsonLd,
+    /// OpenVEX JSON.
+    Openvex,
+    /// CSAF 2.0 (VEX or security advisory).
+    Csaf,
+}
+
+impl Format {
+    /// Short name for tables and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Sarif => "sarif",
+            Format::CyclonedxJson => "cyclonedx-json",
+            Format::CyclonedxXml => "cyclonedx-xml",
+            Format::CyclonedxVex => "cyclonedx-vex",
+            Format::SpdxJson => "spdx-json",
+            Format::SpdxTagValue => "spdx-tag-value",
+            Format::SpdxYaml => "spdx-yaml",
+            Format::SpdxXml => "spdx-xml",
+            Format::SpdxRdf => "spdx-rdf",
+            Format::Spdx3JsonLd => "spdx3-jsonld",
+            Format::Openvex => "openvex",
+            Format::Csaf => "csaf",
+        }
+    }
+
+    /// Which kind of input this is.
+    pub fn role(self) -> InputRole {
+        match self {
+            Format::Sarif => InputRole::Sarif,
+            Format::CyclonedxVex | Format::Openvex | Format::Csaf => InputRole::Vex,
+            _ => InputRole::Sbom,
+        }
+    }
+}
+
+/// The three kinds of input a user can name with `--sarif/--sbom/--vex`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputRole {
+    /// Scanner results.
+    Sarif,
+    /// Software bill of materials.
+    Sbom,
+    /// VEX statements.
+    Vex,
+}
+
+/// Counts as the producer's document states them, so that a summary can be
+/// checked against the source (e.g. SPDX `relationships` entries, not the
+/// normalized edges derived from them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocStats {
+    /// SARIF runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runs: Option<u64>,
+    /// SARIF results (all kinds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<u64>,
+    /// SARIF rules across runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules: Option<u64>,
+    /// CycloneDX components, nested ones included, metadata component excluded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub components: Option<u64>,
+    /// CycloneDX services.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub services: Option<u64>,
+    /// CycloneDX `dependencies` entries (JSON: top-level entries; XML: every
+    /// `<dependency>` element, nested ones included).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<u64>,
+    /// CycloneDX `vulnerabilities` / CSAF vulnerabilities.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vulnerabilities: Option<u64>,
+    /// SPDX packages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packages: Option<u64>,
+    /// SPDX files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<u64>,
+    /// SPDX snippets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippets: Option<u64>,
+    /// SPDX relationships as written (JSON `relationships` entries; tag-value
+    /// `Relationship:` lines).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relationships: Option<u64>,
+    /// VEX statements (OpenVEX statements, CycloneDX analyses, CSAF product statuses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statements: Option<u64>,
+}
+
+/// One ingested input file, normalized.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    /// Detected format.
+    pub format: Format,
+    /// Format version as written (`2.1.0`, `1.6`, `SPDX-2.3`, `v0.2.0`).
+    pub spec_version: String,
+    /// Producing tools (SARIF drivers of every run, SBOM creator tools).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub producers: Vec<Tool>,
+    /// Findings (SARIF results; CycloneDX vulnerabilities that are not pure VEX).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub findings: Vec<Finding>,
+    /// Components (SBOM).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub components: Vec<Component>,
+    /// Component edges (SBOM).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub relationships: Vec<Relationship>,
+    /// VEX statements.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub statements: Vec<VexStatement>,
+    /// Source-native counts.
+    pub stats: DocStats,
+    /// Non-fatal problems noticed while reading (out-of-range index, unknown level, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub warnings: Vec<String>,
+}
+
+impl Document {
+    /// An empty document of the given format and version.
+    pub fn new(format: Format, spec_version: impl Into<String>) -> Document {
+        Document {
+            format,
+            spec_version: spec_version.into(),
+            producers: Vec::new(),
+            findings: Vec::new(),
+            components: Vec::new(),
+            relationships: Vec::new(),
+            statements: Vec::new(),
+            stats: DocStats::default(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_orders_and_bands() {
+        assert!(Severity::Critical > Severity::High);
+        assert!(Severity::Info > Severity::Unknown);
+        assert_eq!(Severity::from_score(9.0), Severity::Critical);
+        assert_eq!(Severity::from_score(8.9), Severity::High);
+        assert_eq!(Severity::from_score(4.0), Severity::Medium);
+        assert_eq!(Severity::from_score(0.1), Severity::Low);
+        assert_eq!(Severity::from_score(0.0), Severity::Info);
+        assert_eq!(Severity::from_word("Moderate"), Some(Severity::Medium));
+        assert_eq!(Severity::from_word("bogus"), None);
+    }
+
+    #[test]
+    fn suppression_status_decides_effect() {
+        let s = |status: Option<&str>| Suppression {
+            kind: "inSource".into(),
+            status: status.map(str::to_owned),
+            justification: None,
+        };
+        assert!(s(None).is_effective());
+        assert!(s(Some("accepted")).is_effective());
+        assert!(!s(Some("underReview")).is_effective());
+        assert!(!s(Some("rejected")).is_effective());
+    }
+}
+
+/// Digest helpers for [`Fingerprint`]s: SHA-256 truncated to 128 bits, hex.
+impl Fingerprint {
+    fn digest(parts: &[&str]) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for p in parts {
+            h.update((p.len() as u64).to_le_bytes());
+            h.update(p.as_bytes());
+        }
+        hex::encode(&h.finalize()[..16])
+    }
+
+    /// Identity from the producer's fingerprints (kept with their keys), scoped
+    /// by rule: tools such as CodeQL emit per-line hashes shared by all rules.
+    pub fn from_producer(rule: Option<&str>, fingerprints: &BTreeMap<String, String>) -> Fingerprint {
+        let mut parts: Vec<&str> = vec!["producer", rule.unwrap_or("")];
+        for (k, v) in fingerprints {
+            parts.push(k);
+            parts.push(v);
+        }
+        Fingerprint {
+            value: Self::digest(&parts),
+            source: FingerprintSource::Producer,
+        }
+    }
+
+    /// Identity of an SCA finding: vulnerability id + package identity + version.
+    /// `package` is a purl without version, qualifiers and subpath, or a bare name.
+    pub fn for_package(vuln_id: &str, package: &str, version: &str) -> Fingerprint {
+        Fingerprint {
+            value: Self::digest(&["package", vuln_id, package, version]),
+            source: FingerprintSource::Package,
+        }
+    }
+
+    /// Identity of a code finding: rule identity + normalized path + basis
+    /// (a code-window hash, or the normalized message).
+    pub fn for_code(rule: &str, path: &str, basis: &str, source: FingerprintSource) -> Fingerprint {
+        Fingerprint {
+            value: Self::digest(&["code", rule, path, basis]),
+            source,
+        }
+    }
+}
+
+/// Normalize a file URI or path for identity: drop `file://`, use `/`,
+/// drop a leading `./`.
+pub fn normalize_path(uri: &str) -> String {
+    let s = uri.strip_prefix("file://").unwrap_or(uri);
+    let s = s.replace('\\', "/");
+    let s = s.strip_prefix("./").unwrap_or(&s);
+    s.to_string()
+}
+
+/// Normalize a message for identity: digits and whitespace runs collapsed, so
+/// that line numbers and counts inside messages do not change identity.
+pub fn normalize_message(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut last_space = false;
+    let mut last_digit = false;
+    for c in msg.chars() {
+        if c.is_whitespace() {
+            if !last_space && !out.is_empty() {
+                out.push(' ');
+            }
+            last_space = true;
+            last_digit = false;
+        } else if c.is_ascii_digit() {
+            if !last_digit {
+                out.push('#');
+            }
+            last_digit = true;
+            last_space = false;
+        } else {
+            out.push(c);
+            last_space = false;
+            last_digit = false;
+        }
+    }
+    out.trim_end().to_string()
+}
+
+/// The parts of a package URL that identify a package across versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurlParts {
+    /// `type` (npm, maven, pypi, deb, ...), lower-case.
+    pub ty: String,
+    /// Namespace, when present.
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Version, when present.
+    pub version: Option<String>,
+}
+
+impl PurlParts {
+    /// `pkg:type/namespace/name` with no version, qualifiers or subpath.
+    pub fn base(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("pkg:{}/{}/{}", self.ty, ns, self.name),
+            None => format!("pkg:{}/{}", self.ty, self.name),
+        }
+    }
+}
+
+/// Parse a package URL with the `packageurl` crate; `None` when it is not one.
+pub fn parse_purl(purl: &str) -> Option<PurlParts> {
+    let p = packageurl::PackageUrl::from_str(purl.trim()).ok()?;
+    Some(PurlParts {
+        ty: p.ty().to_ascii_lowercase(),
+        namespace: p.namespace().map(str::to_string),
+        name: p.name().to_string(),
+        version: p.version().map(str::to_string),
+    })
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+
+    #[test]
+    fn purl_base_drops_version_and_qualifiers() {
+        let p = parse_purl("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1?type=jar").unwrap();
+        assert_eq!(p.base(), "pkg:maven/org.apache.logging.log4j/log4j-core");
+        assert_eq!(p.version.as_deref(), Some("2.14.1"));
+        let q = parse_purl("pkg:npm/%40babel/core@7.0.0").unwrap();
+        assert_eq!(q.namespace.as_deref(), Some("@babel"));
+        assert!(parse_purl("not a purl").is_none());
+    }
+
+    #[test]
+    fn fingerprints_are_stable_and_scoped() {
+        let mut fp = BTreeMap::new();
+        fp.insert("primaryLocationLineHash".to_string(), "abc:1".to_string());
+        let a = Fingerprint::from_producer(Some("js/xss"), &fp);
+        let b = Fingerprint::from_producer(Some("js/xss"), &fp);
+        let c = Fingerprint::from_producer(Some("js/sqli"), &fp);
+        assert_eq!(a, b);
+        assert_ne!(a.value, c.value);
+        assert_eq!(a.value.len(), 32);
+        // Length-prefixed parts: moving a boundary changes the digest.
+        let x = Fingerprint::for_package("CVE-1", "pkg:npm/ab", "1");
+        let y = Fingerprint::for_package("CVE-1pkg:npm/a", "b", "1");
+        assert_ne!(x.value, y.value);
+    }
+
+    #[test]
+    fn messages_normalize_numbers_and_space() {
+        assert_eq!(
+            normalize_message("Unused  variable at line 42\n(3 uses)"),
+            "Unused variable at line # (# uses)"
+        );
+        assert_eq!(normalize_path("file://./src\\a.c"), "src/a.c");
+    }
+}
