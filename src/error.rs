@@ -50,7 +50,11 @@ impl fmt::Display for Position {
 }
 
 fn pointer_or_root(p: &str) -> &str {
-    if p.is_empty() { "/ (the document root)" } else { p }
+    if p.is_empty() {
+        "/ (the document root)"
+    } else {
+        p
+    }
 }
 
 /// The library's error type.
@@ -131,7 +135,11 @@ impl Error {
     }
 
     /// An input error at a JSON pointer.
-    pub fn at_pointer(path: &Path, pointer: impl Into<String>, message: impl Into<String>) -> Error {
+    pub fn at_pointer(
+        path: &Path,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Error {
         Error::Input {
             path: path.to_path_buf(),
             position: Some(Position::Pointer(pointer.into())),
@@ -166,7 +174,11 @@ pub fn push_pointer(pointer: &mut String, token: &str) {
 /// The fast path is a plain `serde_json` parse. Only when it fails is the text
 /// parsed again with path tracking, so that the message carries the JSON
 /// pointer of the offending value as well as its line and column.
-pub fn from_json<'a, T: serde::Deserialize<'a>>(path: &Path, text: &'a str, what: &str) -> Result<T> {
+pub fn from_json<'a, T: serde::Deserialize<'a>>(
+    path: &Path,
+    text: &'a str,
+    what: &str,
+) -> Result<T> {
     match serde_json::from_str::<T>(text) {
         Ok(v) => Ok(v),
         Err(first) => Err(json_error(path, text, first, what, |de| {
@@ -183,7 +195,9 @@ pub fn json_error<'a>(
     first: serde_json::Error,
     what: &str,
     replay: impl FnOnce(
-        serde_path_to_error::Deserializer<&mut serde_json::Deserializer<serde_json::de::StrRead<'a>>>,
+        serde_path_to_error::Deserializer<
+            &mut serde_json::Deserializer<serde_json::de::StrRead<'a>>,
+        >,
     ) -> std::result::Result<(), serde_json::Error>,
 ) -> Error {
     use serde_json::error::Category;
@@ -192,7 +206,9 @@ pub fn json_error<'a>(
         Category::Syntax | Category::Eof | Category::Io => {
             let msg = strip_position(&first.to_string());
             let expected = if first.classify() == Category::Eof {
-                format!("the file ends early (truncated?): {msg}; expected a complete {what} JSON document")
+                format!(
+                    "the file ends early (truncated?): {msg}; expected a complete {what} JSON document"
+                )
             } else {
                 format!("invalid JSON: {msg}; expected a {what} JSON document")
             };
@@ -264,7 +280,10 @@ mod tests {
         let text = "{\"runs\": [{\"level\": 1}, {\"level\": \"x\"}]}";
         let err = from_json::<Doc>(Path::new("a.json"), text, "test").unwrap_err();
         let msg = err.to_string();
-        assert!(msg.starts_with("a.json: at /runs/1/level (line 1, column"), "{msg}");
+        assert!(
+            msg.starts_with("a.json: at /runs/1/level (line 1, column"),
+            "{msg}"
+        );
         assert!(msg.contains("not a valid test document"), "{msg}");
     }
 

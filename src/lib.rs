@@ -9,7 +9,14 @@
 //! The library never prints; the `fixops` binary (`src/main.rs`, `src/cli/`)
 //! is the only code that writes to the terminal.
 #![warn(missing_docs)]
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod config;
 pub mod error;
+pub mod evidence;
 pub mod ingest;
 pub mod model;
+pub mod policy;
+pub mod report;
+pub mod run;
+pub mod verdict;

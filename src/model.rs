@@ -16,7 +16,9 @@ use std::sync::Arc;
 pub type Sym = Arc<str>;
 
 /// Ordered severity: `Unknown < Info < Low < Medium < High < Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// No severity could be established (e.g. a CVE without a rating).
@@ -96,7 +98,9 @@ impl fmt::Display for Severity {
 }
 
 /// SARIF `result.level` (§3.27.10).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// `none`
@@ -189,7 +193,10 @@ impl ResultKind {
 
     /// Whether a result of this kind reports a problem (`fail`, `open`, `review`).
     pub fn is_problem(self) -> bool {
-        matches!(self, ResultKind::Fail | ResultKind::Open | ResultKind::Review)
+        matches!(
+            self,
+            ResultKind::Fail | ResultKind::Open | ResultKind::Review
+        )
     }
 }
 
@@ -269,7 +276,10 @@ pub struct Suppression {
 impl Suppression {
     /// A suppression takes effect unless its status is `underReview` or `rejected`.
     pub fn is_effective(&self) -> bool {
-        !matches!(self.status.as_deref(), Some("underReview") | Some("rejected"))
+        !matches!(
+            self.status.as_deref(),
+            Some("underReview") | Some("rejected")
+        )
     }
 }
 
@@ -735,7 +745,10 @@ impl Fingerprint {
 
     /// Identity from the producer's fingerprints (kept with their keys), scoped
     /// by rule: tools such as CodeQL emit per-line hashes shared by all rules.
-    pub fn from_producer(rule: Option<&str>, fingerprints: &BTreeMap<String, String>) -> Fingerprint {
+    pub fn from_producer(
+        rule: Option<&str>,
+        fingerprints: &BTreeMap<String, String>,
+    ) -> Fingerprint {
         let mut parts: Vec<&str> = vec!["producer", rule.unwrap_or("")];
         for (k, v) in fingerprints {
             parts.push(k);
@@ -843,7 +856,8 @@ mod identity_tests {
 
     #[test]
     fn purl_base_drops_version_and_qualifiers() {
-        let p = parse_purl("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1?type=jar").unwrap();
+        let p =
+            parse_purl("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1?type=jar").unwrap();
         assert_eq!(p.base(), "pkg:maven/org.apache.logging.log4j/log4j-core");
         assert_eq!(p.version.as_deref(), Some("2.14.1"));
         let q = parse_purl("pkg:npm/%40babel/core@7.0.0").unwrap();

@@ -57,7 +57,10 @@ fn note_count(notes: &str, key: &str) -> Option<u64> {
         let at = from + i;
         let before = notes[..at].chars().last();
         if before.is_none_or(|c| c == ' ' || c == ';' || c == '(') {
-            let digits: String = notes[at + pat.len()..].chars().take_while(char::is_ascii_digit).collect();
+            let digits: String = notes[at + pat.len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
             if !digits.is_empty() {
                 return digits.parse().ok();
             }
@@ -144,28 +147,47 @@ fn every_corpus_file_ingests_or_fails_cleanly() {
                         counts_checked += 1;
                         let got = sum(&stats, get);
                         if got != Some(want) {
-                            failures.push(format!("{}: {key}: manifest says {want}, read {got:?}", e.path));
+                            failures.push(format!(
+                                "{}: {key}: manifest says {want}, read {got:?}",
+                                e.path
+                            ));
                         }
                     }
                 }
             }
-            (Ok(_), true) => failures.push(format!("{}: expected a clean error, but it ingested", e.path)),
+            (Ok(_), true) => failures.push(format!(
+                "{}: expected a clean error, but it ingested",
+                e.path
+            )),
             (Err(ReadError::Fatal(err)), true) => {
                 let msg = err.to_string();
                 if !msg.contains(&*path.to_string_lossy()) {
                     failures.push(format!("{}: error does not name the file: {msg}", e.path));
                 }
             }
-            (Err(ReadError::Unrecognized(m)), true) => {
-                failures.push(format!("{}: expected a parse error, got unrecognized: {m}", e.path))
+            (Err(ReadError::Unrecognized(m)), true) => failures.push(format!(
+                "{}: expected a parse error, got unrecognized: {m}",
+                e.path
+            )),
+            (Err(ReadError::Fatal(err)), false) => {
+                failures.push(format!("{}: failed: {err}", e.path))
             }
-            (Err(ReadError::Fatal(err)), false) => failures.push(format!("{}: failed: {err}", e.path)),
-            (Err(ReadError::Unrecognized(m)), false) => failures.push(format!("{}: unrecognized: {m}", e.path)),
+            (Err(ReadError::Unrecognized(m)), false) => {
+                failures.push(format!("{}: unrecognized: {m}", e.path))
+            }
         }
     }
     println!("corpus: checked {checked} files, {counts_checked} counts");
-    assert!(failures.is_empty(), "{} corpus failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} corpus failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     if filter.is_empty() {
-        assert!(checked > 300, "expected the whole corpus, checked {checked}");
+        assert!(
+            checked > 300,
+            "expected the whole corpus, checked {checked}"
+        );
     }
 }

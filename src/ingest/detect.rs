@@ -103,7 +103,9 @@ fn detect_lines(t: &str) -> Result<Detected, String> {
             return Ok(Detected::SpdxYaml);
         }
         let lt = l.trim_start();
-        if (lt.starts_with("'@context':") || lt.starts_with("\"@context\":") || lt.starts_with("@context:"))
+        if (lt.starts_with("'@context':")
+            || lt.starts_with("\"@context\":")
+            || lt.starts_with("@context:"))
             && lt.contains("openvex")
         {
             yaml_openvex_context = true;
@@ -157,7 +159,9 @@ fn detect_json(t: &str) -> Result<Detected, String> {
             "payloadType" | "signatures" if !seen.iter().any(|k| k == "_type") => {
                 return Ok(Detected::Dsse);
             }
-            "_type" | "predicateType" | "predicate" if v.contains("in-toto") || e.key != "_type" => {
+            "_type" | "predicateType" | "predicate"
+                if v.contains("in-toto") || e.key != "_type" =>
+            {
                 return Ok(Detected::InToto);
             }
             "document" if v.contains("csaf_version") => return Ok(Detected::Csaf),
@@ -190,10 +194,8 @@ fn detect_json(t: &str) -> Result<Detected, String> {
     if scanner.broken {
         // Not even the top level is well-formed; the JSON parser of the most
         // likely format will report the exact position.
-        if let Some(s) = &schema {
-            if s.contains("sarif") {
-                return Ok(Detected::Sarif);
-            }
+        if schema.as_deref().is_some_and(|s| s.contains("sarif")) {
+            return Ok(Detected::Sarif);
         }
         if seen.iter().any(|k| k == "version" || k == "$schema") && t.contains("\"runs\"") {
             return Ok(Detected::Sarif);
@@ -207,16 +209,17 @@ fn detect_json(t: &str) -> Result<Detected, String> {
     } else if scanner.trailing_value {
         return Ok(Detected::JsonLines);
     }
-    if let Some(s) = schema {
-        if s.contains("sarif") {
-            return Ok(Detected::Sarif);
-        }
+    if schema.as_deref().is_some_and(|s| s.contains("sarif")) {
+        return Ok(Detected::Sarif);
     }
     if seen.is_empty() {
         return Err("a JSON object with no recognizable keys".into());
     }
     seen.truncate(8);
-    Err(format!("a JSON object with top-level keys {}", seen.join(", ")))
+    Err(format!(
+        "a JSON object with top-level keys {}",
+        seen.join(", ")
+    ))
 }
 
 /// Minimal scanner over a JSON object's top-level entries.
@@ -375,13 +378,24 @@ mod tests {
 
     #[test]
     fn detects_by_content() {
-        assert_eq!(detect(r#"{"version":"2.1.0","runs":[]}"#), Ok(Detected::Sarif));
         assert_eq!(
-            detect(r#"{"$schema":"https://json.schemastore.org/sarif-2.1.0.json","version":"2.1.0"}"#),
+            detect(r#"{"version":"2.1.0","runs":[]}"#),
             Ok(Detected::Sarif)
         );
-        assert_eq!(detect(r#"{"specVersion":"1.6","bomFormat":"CycloneDX"}"#), Ok(Detected::CyclonedxJson));
-        assert_eq!(detect(r#"{"spdxVersion":"SPDX-2.3"}"#), Ok(Detected::SpdxJson));
+        assert_eq!(
+            detect(
+                r#"{"$schema":"https://json.schemastore.org/sarif-2.1.0.json","version":"2.1.0"}"#
+            ),
+            Ok(Detected::Sarif)
+        );
+        assert_eq!(
+            detect(r#"{"specVersion":"1.6","bomFormat":"CycloneDX"}"#),
+            Ok(Detected::CyclonedxJson)
+        );
+        assert_eq!(
+            detect(r#"{"spdxVersion":"SPDX-2.3"}"#),
+            Ok(Detected::SpdxJson)
+        );
         assert_eq!(
             detect(r#"{"@context":"https://openvex.dev/ns/v0.2.0","statements":[]}"#),
             Ok(Detected::OpenvexJson)
@@ -391,12 +405,23 @@ mod tests {
             Ok(Detected::Dsse)
         );
         assert_eq!(
-            detect(r#"{"_type":"https://in-toto.io/Statement/v1","predicateType":"x","predicate":{}}"#),
+            detect(
+                r#"{"_type":"https://in-toto.io/Statement/v1","predicateType":"x","predicate":{}}"#
+            ),
             Ok(Detected::InToto)
         );
-        assert_eq!(detect("{\"payloadType\":\"x\"}\n{\"payloadType\":\"y\"}\n"), Ok(Detected::JsonLines));
-        assert_eq!(detect("SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\n"), Ok(Detected::SpdxTagValue));
-        assert_eq!(detect("---\nspdxVersion: SPDX-2.3\n"), Ok(Detected::SpdxYaml));
+        assert_eq!(
+            detect("{\"payloadType\":\"x\"}\n{\"payloadType\":\"y\"}\n"),
+            Ok(Detected::JsonLines)
+        );
+        assert_eq!(
+            detect("SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\n"),
+            Ok(Detected::SpdxTagValue)
+        );
+        assert_eq!(
+            detect("---\nspdxVersion: SPDX-2.3\n"),
+            Ok(Detected::SpdxYaml)
+        );
         assert_eq!(
             detect("<?xml version=\"1.0\"?>\n<bom xmlns=\"http://cyclonedx.org/schema/bom/1.5\">"),
             Ok(Detected::CyclonedxXml)
@@ -416,7 +441,13 @@ mod tests {
 
     #[test]
     fn broken_json_still_routes_to_parser() {
-        assert_eq!(detect("{\"version\": \"2.1.0\",\n \"runs\": [ {,"), Ok(Detected::Sarif));
-        assert_eq!(detect("{\n  \"bomFormat\": \"CycloneDX\", {"), Ok(Detected::CyclonedxJson));
+        assert_eq!(
+            detect("{\"version\": \"2.1.0\",\n \"runs\": [ {,"),
+            Ok(Detected::Sarif)
+        );
+        assert_eq!(
+            detect("{\n  \"bomFormat\": \"CycloneDX\", {"),
+            Ok(Detected::CyclonedxJson)
+        );
     }
 }

@@ -57,10 +57,20 @@ pub struct Ingested {
 /// a huge non-text file is refused rather than exhausting memory.
 pub const MAX_INPUT_BYTES: u64 = 4 << 30;
 
-/// Expand directories (recursively, sorted, hidden entries skipped) and read
-/// every input. The first unreadable or malformed file is the error.
-pub fn ingest_all(specs: &[InputSpec]) -> Result<Ingested> {
-    let mut out = Ingested::default();
+/// One file to read, after directories are expanded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// The file.
+    pub path: PathBuf,
+    /// Declared role.
+    pub role: Option<InputRole>,
+    /// Found by walking a directory (unrecognized files are then skipped).
+    pub from_dir: bool,
+}
+
+/// Expand directories (recursively, sorted, hidden entries skipped).
+pub fn expand(specs: &[InputSpec]) -> Result<Vec<Planned>> {
+    let mut out = Vec::new();
     for spec in specs {
         let meta = std::fs::metadata(&spec.path).map_err(|e| Error::Io {
             path: spec.path.clone(),
@@ -75,22 +85,49 @@ pub fn ingest_all(specs: &[InputSpec]) -> Result<Ingested> {
                     "the directory holds no files; expected SARIF, SBOM or VEX files in it",
                 ));
             }
-            for f in files {
-                match read_file(&f, spec.role) {
-                    Ok(file) => out.files.push(file),
-                    Err(Unrecognized(msg)) => out.warnings.push(msg),
-                    Err(Fatal(e)) => return Err(e),
-                }
-            }
+            out.extend(files.into_iter().map(|path| Planned {
+                path,
+                role: spec.role,
+                from_dir: true,
+            }));
         } else {
-            match read_file(&spec.path, spec.role) {
-                Ok(file) => out.files.push(file),
-                Err(Unrecognized(msg)) => return Err(Error::input(&spec.path, msg)),
-                Err(Fatal(e)) => return Err(e),
-            }
+            out.push(Planned {
+                path: spec.path.clone(),
+                role: spec.role,
+                from_dir: false,
+            });
         }
     }
     Ok(out)
+}
+
+/// Expand and read every input; the first unreadable or malformed file is the
+/// error. Unrecognized files found by walking a directory are skipped with a
+/// warning.
+pub fn ingest_all(specs: &[InputSpec]) -> Result<Ingested> {
+    let mut out = Ingested::default();
+    for p in expand(specs)? {
+        match read_file(&p.path, p.role) {
+            Ok(file) => out.files.push(file),
+            Err(Unrecognized(msg)) if p.from_dir => out.warnings.push(format!("skipped {msg}")),
+            Err(Unrecognized(msg)) => {
+                return Err(read_planned_error(&p.path, msg));
+            }
+            Err(Fatal(e)) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+fn read_planned_error(path: &Path, msg: String) -> Error {
+    Error::Input {
+        path: path.to_path_buf(),
+        position: None,
+        message: msg
+            .strip_prefix(&format!("{}: ", path.display()))
+            .unwrap_or(&msg)
+            .to_string(),
+    }
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
@@ -134,7 +171,10 @@ impl From<Error> for ReadError {
 }
 
 /// Read one file: digest, decode, detect, parse.
-pub fn read_file(path: &Path, role: Option<InputRole>) -> std::result::Result<InputFile, ReadError> {
+pub fn read_file(
+    path: &Path,
+    role: Option<InputRole>,
+) -> std::result::Result<InputFile, ReadError> {
     let io = |e| Error::Io {
         path: path.to_path_buf(),
         source: e,
@@ -173,7 +213,10 @@ pub fn read_file(path: &Path, role: Option<InputRole>) -> std::result::Result<In
     if gz {
         bytes = gunzip(path, &bytes)?;
         if bytes.is_empty() {
-            return Err(Fatal(Error::input(path, "the gzip stream decompresses to nothing; expected a document inside")));
+            return Err(Fatal(Error::input(
+                path,
+                "the gzip stream decompresses to nothing; expected a document inside",
+            )));
         }
         if looks_binary(&bytes[..bytes.len().min(8192)]) {
             return Err(Unrecognized(format!(
@@ -206,7 +249,10 @@ fn read_up_to(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
 fn looks_binary(head: &[u8]) -> bool {
     // UTF-16 text has NULs in every other byte; it starts with a BOM or with
     // an ASCII character next to a NUL.
-    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) || utf16_guess(head).is_some() {
+    if head.starts_with(&[0xff, 0xfe])
+        || head.starts_with(&[0xfe, 0xff])
+        || utf16_guess(head).is_some()
+    {
         return false;
     }
     head.iter()
@@ -230,7 +276,10 @@ fn gunzip(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
         .read_to_end(&mut out)
         .map_err(|e| Error::input(path, format!("corrupt or truncated gzip stream: {e}")))?;
     if out.len() as u64 > MAX_INPUT_BYTES {
-        return Err(Error::input(path, "the gzip stream inflates past the 4 GiB input limit"));
+        return Err(Error::input(
+            path,
+            "the gzip stream inflates past the 4 GiB input limit",
+        ));
     }
     Ok(out)
 }
@@ -246,12 +295,21 @@ pub fn decode_text(path: &Path, mut bytes: Vec<u8>) -> Result<String> {
     };
     if let Some((le, skip)) = utf16 {
         let body = &bytes[skip..];
-        if body.len() % 2 != 0 {
-            return Err(Error::input(path, "UTF-16 text with an odd number of bytes (truncated?)"));
+        if !body.len().is_multiple_of(2) {
+            return Err(Error::input(
+                path,
+                "UTF-16 text with an odd number of bytes (truncated?)",
+            ));
         }
         let units: Vec<u16> = body
             .chunks_exact(2)
-            .map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) })
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
             .collect();
         return String::from_utf16(&units)
             .map_err(|_| Error::input(path, "invalid UTF-16 text (unpaired surrogate)"));
@@ -265,7 +323,12 @@ pub fn decode_text(path: &Path, mut bytes: Vec<u8>) -> Result<String> {
             let at = e.utf8_error().valid_up_to();
             let b = e.as_bytes();
             let line = b[..at].iter().filter(|&&c| c == b'\n').count() + 1;
-            let col = at - b[..at].iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1) + 1;
+            let col = at
+                - b[..at]
+                    .iter()
+                    .rposition(|&c| c == b'\n')
+                    .map_or(0, |p| p + 1)
+                + 1;
             Err(Error::at_line(
                 path,
                 line,
@@ -289,8 +352,16 @@ pub fn parse_text(
             path.display()
         ))
     })?;
-    if depth > 3 && matches!(detected, Detected::Dsse | Detected::InToto | Detected::JsonLines) {
-        return Err(Fatal(Error::input(path, "attestations nested more than 3 deep")));
+    if depth > 3
+        && matches!(
+            detected,
+            Detected::Dsse | Detected::InToto | Detected::JsonLines
+        )
+    {
+        return Err(Fatal(Error::input(
+            path,
+            "attestations nested more than 3 deep",
+        )));
     }
     let doc = match detected {
         Detected::Sarif => sarif::parse(path, text)?,
@@ -342,7 +413,8 @@ fn yaml_to_json(path: &Path, text: &str) -> Result<String> {
         Some(l) => Error::at_line(path, l.line(), l.column(), format!("invalid YAML: {e}")),
         None => Error::input(path, format!("invalid YAML: {e}")),
     })?;
-    serde_json::to_string(&v).map_err(|e| Error::input(path, format!("YAML value not representable as JSON: {e}")))
+    serde_json::to_string(&v)
+        .map_err(|e| Error::input(path, format!("YAML value not representable as JSON: {e}")))
 }
 
 #[derive(Deserialize)]
@@ -370,7 +442,10 @@ fn unwrap_dsse(
         return Err(Fatal(Error::at_pointer(
             path,
             "/payloadType",
-            format!("payload type {:?}; expected application/vnd.in-toto+json", env.payload_type),
+            format!(
+                "payload type {:?}; expected application/vnd.in-toto+json",
+                env.payload_type
+            ),
         )));
     }
     parse_text(path, &inner, role, depth + 1)
@@ -393,7 +468,9 @@ fn unwrap_statement(
     // cosign's legacy CycloneDX/SPDX predicates wrap the document as
     // {"Data": <document or string>, "Timestamp": ...}.
     let body = match &st.predicate {
-        serde_json::Value::Object(m) if m.contains_key("Data") && !m.contains_key("bomFormat") => &m["Data"],
+        serde_json::Value::Object(m) if m.contains_key("Data") && !m.contains_key("bomFormat") => {
+            &m["Data"]
+        }
         v => v,
     };
     let inner = match body {
@@ -414,7 +491,10 @@ fn unwrap_statement(
         Unrecognized(m) => Fatal(Error::at_pointer(
             path,
             "/predicate",
-            format!("predicate type {:?} holds no document fixops reads ({m})", st.predicate_type),
+            format!(
+                "predicate type {:?} holds no document fixops reads ({m})",
+                st.predicate_type
+            ),
         )),
         f => f,
     })
@@ -432,12 +512,21 @@ fn parse_json_lines(
             continue;
         }
         let sub = parse_text(path, line, role, depth + 1).map_err(|e| match e {
-            Fatal(Error::Input { path, position, message }) => Fatal(Error::Input {
+            Fatal(Error::Input {
+                path,
+                position,
+                message,
+            }) => Fatal(Error::Input {
                 path,
                 position,
                 message: format!("JSON line {}: {message}", i + 1),
             }),
-            Unrecognized(m) => Fatal(Error::at_line(path, i + 1, 1, format!("JSON line {}: {m}", i + 1))),
+            Unrecognized(m) => Fatal(Error::at_line(
+                path,
+                i + 1,
+                1,
+                format!("JSON line {}: {m}", i + 1),
+            )),
             other => other,
         })?;
         docs.extend(sub);

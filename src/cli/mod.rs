@@ -1,0 +1,241 @@
+//! Command line: clap definitions and the only code that prints.
+//!
+//! One file per subcommand. Settings precedence (flags > `FIXOPS_*`
+//! environment > `fixops.toml` > defaults) is resolved in [`Context::new`].
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod decide;
+mod ingest;
+mod policy;
+mod runs;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Parser, Subcommand};
+use fixops::config;
+use fixops::ingest::InputSpec;
+use fixops::model::InputRole;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+const EXIT_CODES: &str = "Exit codes:\n  0  ALLOW\n  1  BLOCK\n  2  error (bad usage, unreadable or invalid input, internal failure)\n  3  DEFER (human review needed; remap with --defer-exit-code)";
+
+/// fixops: the release gate for CI pipelines.
+#[derive(Debug, Parser)]
+#[command(name = "fixops", version, about, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    /// Configuration file (default: the nearest fixops.toml up to the repository root).
+    #[arg(long, global = true, env = "FIXOPS_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Evidence store (SQLite file) [default: .fixops/fixops.db].
+    #[arg(long, global = true, env = "FIXOPS_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Project key [default: the git origin's owner/name, else the directory name].
+    #[arg(long, global = true, env = "FIXOPS_PROJECT")]
+    project: Option<String>,
+    /// Branch the run belongs to.
+    #[arg(long, global = true, env = "FIXOPS_BRANCH")]
+    branch: Option<String>,
+    /// Time of the run, RFC 3339 (for reproducible output) [default: now].
+    #[arg(long, global = true, env = "FIXOPS_NOW", value_name = "TIME")]
+    now: Option<String>,
+    /// Do not record the run in the evidence store.
+    #[arg(long, global = true, env = "FIXOPS_NO_STORE")]
+    no_store: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read inputs, record them, and print a summary per file.
+    Ingest(ingest::IngestArgs),
+    /// Ingest, evaluate the policies and print the verdict; the exit code is the decision.
+    Decide(decide::DecideArgs),
+    /// Policy tools.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// List recorded runs, or verify the store's hash chain.
+    Runs(runs::RunsArgs),
+}
+
+/// Inputs, positional or by declared kind.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Input files or directories; the format is detected from the content.
+    #[arg(value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// A SARIF input (must be SARIF).
+    #[arg(long, value_name = "FILE")]
+    sarif: Vec<PathBuf>,
+    /// An SBOM input (CycloneDX or SPDX).
+    #[arg(long, value_name = "FILE")]
+    sbom: Vec<PathBuf>,
+    /// A VEX input (OpenVEX, CycloneDX VEX, CSAF).
+    #[arg(long, value_name = "FILE")]
+    vex: Vec<PathBuf>,
+}
+
+impl InputArgs {
+    fn specs(&self) -> Result<Vec<InputSpec>> {
+        let mut out: Vec<InputSpec> = self
+            .inputs
+            .iter()
+            .map(|p| InputSpec {
+                path: p.clone(),
+                role: None,
+            })
+            .collect();
+        for (paths, role) in [
+            (&self.sarif, InputRole::Sarif),
+            (&self.sbom, InputRole::Sbom),
+            (&self.vex, InputRole::Vex),
+        ] {
+            out.extend(paths.iter().map(|p| InputSpec {
+                path: p.clone(),
+                role: Some(role),
+            }));
+        }
+        if out.is_empty() {
+            anyhow::bail!(fixops::error::Error::Usage(
+                "no inputs: name SARIF, SBOM or VEX files (or directories) to read".into()
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// Parse the process arguments (clap exits with code 2 on usage errors).
+pub fn parse() -> Cli {
+    Cli::parse()
+}
+
+/// Resolved settings shared by subcommands.
+pub struct Context {
+    cwd: PathBuf,
+    file: Option<config::Loaded>,
+    db: PathBuf,
+    project: String,
+    branch: Option<String>,
+    time: String,
+    no_store: bool,
+}
+
+impl Context {
+    fn new(cli: &Cli) -> Result<Context> {
+        let cwd = std::env::current_dir().context("cannot determine the working directory")?;
+        let file = config::load(cli.config.as_deref(), &cwd)?;
+        let fc = file.as_ref().map(|l| &l.config);
+        let db = match (&cli.db, fc.and_then(|c| c.store.path.as_ref())) {
+            (Some(p), _) => p.clone(),
+            (None, Some(p)) => file.as_ref().map(|l| l.resolve(p)).unwrap_or_default(),
+            (None, None) => PathBuf::from(".fixops/fixops.db"),
+        };
+        let project = cli
+            .project
+            .clone()
+            .or_else(|| fc.and_then(|c| c.project.key.clone()))
+            .unwrap_or_else(|| config::default_project(&cwd));
+        let branch = cli
+            .branch
+            .clone()
+            .or_else(|| fc.and_then(|c| c.project.branch.clone()));
+        let time = config::now(cli.now.as_deref())?;
+        Ok(Context {
+            cwd,
+            file,
+            db,
+            project,
+            branch,
+            time,
+            no_store: cli.no_store,
+        })
+    }
+
+    fn meta(&self, command: &str) -> fixops::run::RunMeta {
+        fixops::run::RunMeta {
+            project: self.project.clone(),
+            branch: self.branch.clone(),
+            time: self.time.clone(),
+            command: command.to_string(),
+        }
+    }
+}
+
+/// Run a parsed command line; `Ok` carries the exit code.
+pub fn run(cli: Cli) -> Result<u8> {
+    let ctx = Context::new(&cli)?;
+    match &cli.command {
+        Command::Ingest(a) => ingest::run(&ctx, a),
+        Command::Decide(a) => decide::run(&ctx, a),
+        Command::Policy(c) => policy::run(&ctx, c),
+        Command::Runs(a) => runs::run(&ctx, a),
+    }
+}
+
+/// Print `fixops: error: …` and one `caused by:` line per cause.
+pub fn print_error(err: &anyhow::Error) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "fixops: error: {err}");
+    for cause in err.chain().skip(1) {
+        let _ = writeln!(stderr, "  caused by: {cause}");
+    }
+}
+
+/// Whether colors may be used on stdout.
+pub fn color_stdout() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+/// Write `bytes` to `path` atomically (temporary file + rename, mode 0600),
+/// or to stdout when `path` is `None` or `-`.
+pub fn emit(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
+    match path {
+        None => write_stdout(bytes),
+        Some(p) if p.as_os_str() == "-" => write_stdout(bytes),
+        Some(p) => {
+            let dir = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let tmp = dir.join(format!(".{name}.fixops-tmp-{}", std::process::id()));
+            let wrap = |e: std::io::Error| fixops::error::Error::Output {
+                path: p.to_path_buf(),
+                source: e,
+            };
+            {
+                let mut opts = std::fs::OpenOptions::new();
+                opts.write(true).create_new(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    opts.mode(0o600);
+                }
+                let mut f = opts.open(&tmp).map_err(wrap)?;
+                f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| {
+                    let _ = std::fs::remove_file(&tmp);
+                    wrap(e)
+                })?;
+            }
+            std::fs::rename(&tmp, p).map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                wrap(e)
+            })?;
+            Ok(())
+        }
+    }
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`fixops ... | head`) is not an error of ours.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,494 @@
+//! The SQLite evidence store.
+//!
+//! One file (default `.fixops/fixops.db`), created on first use, migrated
+//! forward on open, in WAL mode with a busy timeout so that two pipeline jobs
+//! writing one store both succeed. Each run is recorded in one `BEGIN
+//! IMMEDIATE` transaction: a failed run leaves nothing behind. Runs form a
+//! hash chain: each run's hash covers the previous run's hash and a digest of
+//! everything recorded for the run, so an edited or deleted row is detected
+//! by [`Store::verify_chain`].
+
+use crate::error::{Error, Result};
+use crate::run::Run;
+use crate::verdict::{Decision, Verdict};
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Schema migrations, applied in order; index + 1 is the schema version.
+const MIGRATIONS: &[&str] = &[
+    // v1
+    "CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        project TEXT NOT NULL,
+        branch TEXT,
+        time TEXT NOT NULL,
+        command TEXT NOT NULL,
+        verdict TEXT,
+        exit_code INTEGER,
+        findings INTEGER NOT NULL,
+        components INTEGER NOT NULL,
+        statements INTEGER NOT NULL,
+        policy_digest TEXT,
+        content_digest TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE
+    );
+    CREATE INDEX runs_project ON runs(project, branch, id);
+    CREATE TABLE inputs (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        idx INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        format TEXT NOT NULL,
+        spec_version TEXT NOT NULL,
+        producers TEXT NOT NULL,
+        findings INTEGER NOT NULL,
+        components INTEGER NOT NULL,
+        relationships INTEGER NOT NULL,
+        statements INTEGER NOT NULL,
+        PRIMARY KEY (run_id, idx)
+    ) WITHOUT ROWID;
+    CREATE TABLE findings (
+        run_id INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        input_idx INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        rule_id TEXT,
+        severity TEXT NOT NULL,
+        score REAL,
+        path TEXT,
+        line INTEGER,
+        vuln_id TEXT,
+        purl TEXT,
+        decision TEXT NOT NULL,
+        PRIMARY KEY (run_id, idx)
+    ) WITHOUT ROWID;
+    CREATE TABLE components (
+        run_id INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        input_idx INTEGER NOT NULL,
+        bom_ref TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT,
+        purl TEXT,
+        is_root INTEGER NOT NULL,
+        PRIMARY KEY (run_id, idx)
+    ) WITHOUT ROWID;
+    CREATE TABLE statements (
+        run_id INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        input_idx INTEGER NOT NULL,
+        vulnerability TEXT NOT NULL,
+        products TEXT NOT NULL,
+        status TEXT NOT NULL,
+        justification TEXT,
+        timestamp TEXT,
+        PRIMARY KEY (run_id, idx)
+    ) WITHOUT ROWID;",
+];
+
+/// The hash the first run chains to.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// An open store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// A recorded run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// Row id.
+    pub run_id: i64,
+    /// Chain hash.
+    pub hash: String,
+}
+
+/// A run row, as listed by [`Store::runs`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunRow {
+    /// Row id.
+    pub id: i64,
+    /// Project key.
+    pub project: String,
+    /// Branch.
+    pub branch: Option<String>,
+    /// Time.
+    pub time: String,
+    /// Command.
+    pub command: String,
+    /// Verdict, for `decide` runs.
+    pub verdict: Option<String>,
+    /// Number of findings.
+    pub findings: i64,
+    /// Chain hash.
+    pub hash: String,
+}
+
+impl Store {
+    /// Open (creating directories and the file if needed) and migrate.
+    pub fn open(path: &Path) -> Result<Store> {
+        let err = |message: String| Error::Store {
+            path: path.to_path_buf(),
+            message,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir)
+                .map_err(|e| err(format!("cannot create directory {}: {e}", dir.display())))?;
+        }
+        let existed = path.exists();
+        let conn = Connection::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
+        if !existed {
+            restrict_permissions(path);
+        }
+        conn.busy_timeout(Duration::from_secs(30))
+            .map_err(|e| err(e.to_string()))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store
+            .conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| {
+                err(format!(
+                    "cannot enable WAL (is this an SQLite database?): {e}"
+                ))
+            })?;
+        store
+            .conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| err(e.to_string()))?;
+        store
+            .conn
+            .pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| err(e.to_string()))?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> Error {
+        Error::Store {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        let err = |e: rusqlite::Error| Error::Store {
+            path: path.clone(),
+            message: format!("migration failed: {e}"),
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(err)?;
+        if version as usize > MIGRATIONS.len() {
+            return Err(Error::Store {
+                path: self.path.clone(),
+                message: format!(
+                    "schema version {version} is newer than this fixops understands ({}); upgrade fixops",
+                    MIGRATIONS.len()
+                ),
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(sql).map_err(err)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+
+    /// Record a run and (for `decide`) its verdict in one transaction.
+    pub fn record(&mut self, run: &Run, verdict: Option<&Verdict>) -> Result<Recorded> {
+        let content_digest = content_digest(run, verdict);
+        let path = self.path.clone();
+        let e = |e: rusqlite::Error| Error::Store {
+            path: path.clone(),
+            message: format!("recording the run failed, nothing was written: {e}"),
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(e)?;
+        let prev: String = tx
+            .query_row("SELECT hash FROM runs ORDER BY id DESC LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(e)?
+            .unwrap_or_else(|| GENESIS.to_string());
+        let hash = chain_hash(&prev, &content_digest);
+        let m = &run.meta;
+        tx.execute(
+            "INSERT INTO runs (project, branch, time, command, verdict, exit_code, findings, components,
+                               statements, policy_digest, content_digest, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            params![
+                m.project,
+                m.branch,
+                m.time,
+                m.command,
+                verdict.map(|v| v.verdict.as_str()),
+                verdict.map(|v| v.exit_code),
+                run.findings.len() as i64,
+                run.components.len() as i64,
+                run.statements.len() as i64,
+                verdict.map(|v| v.policy.digest.as_str()),
+                content_digest,
+                prev,
+                hash
+            ],
+        )
+        .map_err(e)?;
+        let run_id = tx.last_insert_rowid();
+        {
+            let mut st = tx
+                .prepare(
+                    "INSERT INTO inputs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )
+                .map_err(e)?;
+            for (i, inp) in run.inputs.iter().enumerate() {
+                let formats: Vec<&str> = inp.formats.iter().map(|f| f.as_str()).collect();
+                let producers: Vec<String> = inp
+                    .producers
+                    .iter()
+                    .map(|t| match &t.version {
+                        Some(v) => format!("{}@{v}", t.name),
+                        None => t.name.to_string(),
+                    })
+                    .collect();
+                st.execute(params![
+                    run_id,
+                    i as i64,
+                    inp.path.to_string_lossy(),
+                    inp.sha256,
+                    inp.size as i64,
+                    formats.join(","),
+                    inp.spec_versions.join(","),
+                    producers.join(","),
+                    inp.findings as i64,
+                    inp.components as i64,
+                    inp.relationships as i64,
+                    inp.statements as i64
+                ])
+                .map_err(e)?;
+            }
+        }
+        insert_findings(&tx, run_id, run, verdict).map_err(e)?;
+        {
+            let mut st = tx
+                .prepare("INSERT INTO components VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .map_err(e)?;
+            for (i, (input, c)) in run.components.iter().enumerate() {
+                st.execute(params![
+                    run_id,
+                    i as i64,
+                    *input as i64,
+                    c.bom_ref,
+                    c.name,
+                    c.version,
+                    c.purl,
+                    c.is_root as i64
+                ])
+                .map_err(e)?;
+            }
+        }
+        {
+            let mut st = tx
+                .prepare("INSERT INTO statements VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .map_err(e)?;
+            for (i, (input, s)) in run.statements.iter().enumerate() {
+                st.execute(params![
+                    run_id,
+                    i as i64,
+                    *input as i64,
+                    s.vulnerability,
+                    s.products.join("\n"),
+                    s.status.as_str(),
+                    s.justification,
+                    s.timestamp
+                ])
+                .map_err(e)?;
+            }
+        }
+        tx.commit().map_err(e)?;
+        Ok(Recorded { run_id, hash })
+    }
+
+    /// Runs, newest first, optionally for one project.
+    pub fn runs(&self, project: Option<&str>, limit: usize) -> Result<Vec<RunRow>> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT id, project, branch, time, command, verdict, findings, hash FROM runs
+                 WHERE ?1 IS NULL OR project = ?1 ORDER BY id DESC LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params![project, limit as i64], |r| {
+                Ok(RunRow {
+                    id: r.get(0)?,
+                    project: r.get(1)?,
+                    branch: r.get(2)?,
+                    time: r.get(3)?,
+                    command: r.get(4)?,
+                    verdict: r.get(5)?,
+                    findings: r.get(6)?,
+                    hash: r.get(7)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Number of finding rows recorded for a run.
+    pub fn finding_count(&self, run_id: i64) -> Result<i64> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM findings WHERE run_id = ?1",
+                [run_id],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Check every run's `prev_hash` links to its predecessor and every
+    /// `hash` recomputes from its `prev_hash` and content digest. Returns the
+    /// number of runs checked, or the id of the first broken link.
+    pub fn verify_chain(&self) -> Result<std::result::Result<usize, i64>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, content_digest, prev_hash, hash FROM runs ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let mut rows = st.query([]).map_err(|e| self.err(e))?;
+        let mut prev = GENESIS.to_string();
+        let mut n = 0;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let id: i64 = r.get(0).map_err(|e| self.err(e))?;
+            let digest: String = r.get(1).map_err(|e| self.err(e))?;
+            let prev_hash: String = r.get(2).map_err(|e| self.err(e))?;
+            let hash: String = r.get(3).map_err(|e| self.err(e))?;
+            if prev_hash != prev || chain_hash(&prev_hash, &digest) != hash {
+                return Ok(Err(id));
+            }
+            prev = hash;
+            n += 1;
+        }
+        Ok(Ok(n))
+    }
+}
+
+fn insert_findings(
+    tx: &rusqlite::Transaction<'_>,
+    run_id: i64,
+    run: &Run,
+    verdict: Option<&Verdict>,
+) -> rusqlite::Result<()> {
+    let mut st = tx.prepare(
+        "INSERT INTO findings VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?;
+    for (i, f) in run.findings.iter().enumerate() {
+        let loc = f.primary_location();
+        let decision = verdict.map_or(Decision::Allow, |v| v.decision_of(i));
+        let vuln = f.vulnerability.as_ref();
+        st.execute(params![
+            run_id,
+            i as i64,
+            run.finding_input[i] as i64,
+            f.fingerprint.value,
+            &*f.tool.name,
+            f.rule_id.as_deref(),
+            f.severity.as_str(),
+            f.score,
+            loc.and_then(|l| l.uri.as_deref()),
+            loc.and_then(|l| l.start_line),
+            vuln.map(|v| v.id.as_str()),
+            vuln.and_then(|v| v.package.as_ref())
+                .and_then(|p| p.purl.as_deref()),
+            decision.as_str()
+        ])?;
+    }
+    Ok(())
+}
+
+/// Digest of everything a run records: inputs, finding identities and
+/// decisions, components, statements, verdict.
+fn content_digest(run: &Run, verdict: Option<&Verdict>) -> String {
+    let mut h = Sha256::new();
+    let mut put = |s: &str| {
+        h.update((s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    };
+    let m = &run.meta;
+    put(&m.project);
+    put(m.branch.as_deref().unwrap_or(""));
+    put(&m.time);
+    put(&m.command);
+    for i in &run.inputs {
+        put(&i.path.to_string_lossy());
+        put(&i.sha256);
+    }
+    for (i, f) in run.findings.iter().enumerate() {
+        put(&f.fingerprint.value);
+        put(verdict
+            .map_or(Decision::Allow, |v| v.decision_of(i))
+            .as_str());
+    }
+    for (_, c) in &run.components {
+        put(&c.bom_ref);
+        put(c.purl.as_deref().unwrap_or(""));
+    }
+    for (_, s) in &run.statements {
+        put(&s.vulnerability);
+        put(s.status.as_str());
+    }
+    if let Some(v) = verdict {
+        put(v.verdict.as_str());
+        put(&v.policy.digest);
+    }
+    hex::encode(h.finalize())
+}
+
+fn chain_hash(prev: &str, content: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(prev.as_bytes());
+    h.update(b"\n");
+    h.update(content.as_bytes());
+    hex::encode(h.finalize())
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+}
+
+fn restrict_permissions(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}

@@ -1,0 +1,593 @@
+//! Policy: the enriched run → decisions, by Rego evaluated with regorus.
+//!
+//! Input: a [`Run`]. Output: [`PolicyOutcome`] (rule hits per finding and for
+//! the run). The shipped policies in `rules/` are compiled into the binary;
+//! `--policy DIR` adds the `.rego` files of a directory (their `*_test.rego`
+//! files are tests, run by `fixops policy test`).
+//!
+//! # Input contract (`input`, schema `fixops.policy-input/v1`)
+//! ```json
+//! { "schema_version": "fixops.policy-input/v1",
+//!   "project": "shop", "branch": "main", "time": "2026-11-21T00:00:00Z",
+//!   "summary": { "findings": 3, "suppressed": 0, "components": 120, "statements": 4,
+//!                "by_severity": {"critical": 1, ...}, "by_tool": {"CodeQL": 2, ...} },
+//!   "inputs": [ {"path": "...", "sha256": "...", "formats": ["sarif"]} ],
+//!   "findings": [ { "key": "c0", "count": 2, "tool": "CodeQL", "rule_id": "js/xss",
+//!                   "kind": "fail", "level": "error", "severity": "high", "score": 8.8,
+//!                   "cwes": ["CWE-79"], "tags": ["security"], "suppressed": false,
+//!                   "baseline_state": "new", "category": "sast",
+//!                   "vulnerability": {"id": "CVE-…", "purl": "…", "package": "…",
+//!                                     "version": "…", "fixed_version": "…"} } ] }
+//! ```
+//! Each entry of `input.findings` stands for `count` findings that share every
+//! attribute shown (a policy cannot tell them apart), so a 200k-result run is
+//! one evaluation over a few thousand entries, not 200k evaluations.
+//!
+//! # Output contract
+//! Every package `fixops.<name>` may define the sets `block` and `defer`,
+//! whose members are objects `{"rule": id, "message": text}` plus either
+//! `"finding": key` (the decision applies to those findings) or no `finding`
+//! (the decision applies to the run), and optionally `"controls": [..]`.
+//! A finding's decision is BLOCK if any `block` entry names it, else DEFER if
+//! any `defer` entry does, else ALLOW; the run's verdict is the most severe.
+
+use crate::error::{Error, Result};
+use crate::model::{Finding, Severity, Sym};
+use crate::run::Run;
+use crate::verdict::{Decision, RuleHit};
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// The version of the policy input document.
+pub const INPUT_SCHEMA_VERSION: &str = "fixops.policy-input/v1";
+
+/// Policies shipped in the binary: `(name, source)`.
+pub const BUILTIN_POLICIES: &[(&str, &str)] =
+    &[("rules/gate.rego", include_str!("../rules/gate.rego"))];
+
+/// Tests of the shipped policies: `(name, source)`.
+pub const BUILTIN_TESTS: &[(&str, &str)] = &[(
+    "rules/gate_test.rego",
+    include_str!("../rules/gate_test.rego"),
+)];
+
+/// Where policies come from.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyConfig {
+    /// Load the shipped policies.
+    pub builtin: bool,
+    /// Extra files or directories of `.rego` files.
+    pub paths: Vec<PathBuf>,
+}
+
+/// One loaded policy source, for the evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicySource {
+    /// `rules/gate.rego` for shipped ones, the path for others.
+    pub name: String,
+    /// SHA-256 of the source text.
+    pub sha256: String,
+}
+
+/// What decided: the policy bundle's identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyInfo {
+    /// SHA-256 over all sources (names and digests, in load order).
+    pub digest: String,
+    /// Sources.
+    pub sources: Vec<PolicySource>,
+}
+
+/// Rule hits for each finding and for the run.
+#[derive(Debug, Clone)]
+pub struct PolicyOutcome {
+    /// The policy bundle.
+    pub info: PolicyInfo,
+    /// Hits per finding, indexed like `Run::findings`.
+    pub per_finding: Vec<Vec<RuleHit>>,
+    /// Hits on the run as a whole.
+    pub run_level: Vec<RuleHit>,
+}
+
+/// Loaded, ready-to-evaluate policies.
+pub struct Policy {
+    engine: regorus::Engine,
+    info: PolicyInfo,
+    packages: Vec<String>,
+    test_sources: Vec<(String, String)>,
+}
+
+impl Policy {
+    /// Load the shipped policies (when enabled) and every `.rego` file under
+    /// the configured paths, sorted by path.
+    pub fn load(cfg: &PolicyConfig) -> Result<Policy> {
+        let mut engine = regorus::Engine::new();
+        engine.set_rego_v0(false);
+        let mut sources = Vec::new();
+        let mut tests = Vec::new();
+        let mut packages = Vec::new();
+        let mut add = |engine: &mut regorus::Engine, name: String, text: String| -> Result<()> {
+            let pkg = engine
+                .add_policy(name.clone(), text.clone())
+                .map_err(|e| Error::Policy(format!("{name}: {e}")))?;
+            if !packages.contains(&pkg) {
+                packages.push(pkg);
+            }
+            sources.push(PolicySource {
+                name,
+                sha256: hex::encode(Sha256::digest(text.as_bytes())),
+            });
+            Ok(())
+        };
+        if cfg.builtin {
+            for (name, text) in BUILTIN_POLICIES {
+                add(&mut engine, name.to_string(), text.to_string())?;
+            }
+            for (name, text) in BUILTIN_TESTS {
+                tests.push((name.to_string(), text.to_string()));
+            }
+        }
+        for p in &cfg.paths {
+            for file in rego_files(p)? {
+                let text = std::fs::read_to_string(&file).map_err(|e| Error::Io {
+                    path: file.clone(),
+                    source: e,
+                })?;
+                let name = file.to_string_lossy().into_owned();
+                if name.ends_with("_test.rego") {
+                    tests.push((name, text));
+                } else {
+                    add(&mut engine, name, text)?;
+                }
+            }
+        }
+        if sources.is_empty() {
+            return Err(Error::Policy(
+                "no policies loaded: the shipped policies are disabled and no --policy path holds .rego files".into(),
+            ));
+        }
+        let mut h = Sha256::new();
+        for s in &sources {
+            h.update(s.name.as_bytes());
+            h.update(b"\0");
+            h.update(s.sha256.as_bytes());
+            h.update(b"\n");
+        }
+        Ok(Policy {
+            engine,
+            info: PolicyInfo {
+                digest: hex::encode(h.finalize()),
+                sources,
+            },
+            packages,
+            test_sources: tests,
+        })
+    }
+
+    /// The bundle's identity.
+    pub fn info(&self) -> &PolicyInfo {
+        &self.info
+    }
+
+    /// Evaluate over a run: one evaluation of each decision set of each
+    /// `fixops.*` package over the whole input document.
+    pub fn evaluate(&mut self, run: &Run) -> Result<PolicyOutcome> {
+        let input = PolicyInput::build(run);
+        let json =
+            serde_json::to_string(&input.document).map_err(|e| Error::Policy(e.to_string()))?;
+        self.engine
+            .set_input_json(&json)
+            .map_err(|e| Error::Policy(format!("input: {e}")))?;
+        let mut class_hits: Vec<Vec<RuleHit>> = vec![Vec::new(); input.classes];
+        let mut run_level = Vec::new();
+        for pkg in self.packages.clone() {
+            if !pkg.starts_with("data.fixops.") {
+                continue;
+            }
+            for (set, decision) in [("block", Decision::Block), ("defer", Decision::Defer)] {
+                let rule = format!("{pkg}.{set}");
+                if !self.declares(&pkg, set) {
+                    continue;
+                }
+                let v = self
+                    .engine
+                    .eval_rule(rule.clone())
+                    .map_err(|e| Error::Policy(format!("evaluating {rule}: {e}")))?;
+                let v = to_json(&v).map_err(|e| Error::Policy(format!("{rule}: {e}")))?;
+                let items = match v {
+                    Value::Array(a) => a,
+                    Value::Null => Vec::new(),
+                    other => {
+                        return Err(Error::Policy(format!(
+                            "{rule} must be a set of objects, got {}",
+                            kind_of(&other)
+                        )));
+                    }
+                };
+                for item in items {
+                    let (hit, finding) = parse_hit(&rule, decision, &item)?;
+                    match finding {
+                        Some(key) => {
+                            let idx = input.class_index(&key).ok_or_else(|| {
+                                Error::Policy(format!(
+                                    "{rule}: entry names finding {key:?}, which is not in input.findings"
+                                ))
+                            })?;
+                            class_hits[idx].push(hit);
+                        }
+                        None => run_level.push(hit),
+                    }
+                }
+            }
+        }
+        for hits in &mut class_hits {
+            hits.sort();
+            hits.dedup();
+        }
+        run_level.sort();
+        run_level.dedup();
+        let per_finding = input
+            .class_of
+            .iter()
+            .map(|&c| class_hits[c as usize].clone())
+            .collect();
+        Ok(PolicyOutcome {
+            info: self.info.clone(),
+            per_finding,
+            run_level,
+        })
+    }
+
+    fn declares(&self, pkg: &str, rule: &str) -> bool {
+        let module_pkg = pkg.trim_start_matches("data.");
+        let needle_v1 = format!("{rule} contains");
+        let needle_eq = format!("{rule} :=");
+        let needle_eq2 = format!("{rule} =");
+        self.engine
+            .get_policies()
+            .map(|ps| {
+                ps.iter().any(|src| {
+                    let text = src.get_contents();
+                    declares_package(text, module_pkg)
+                        && text.lines().any(|l| {
+                            let l = l.trim_start();
+                            l.starts_with(&needle_v1)
+                                || l.starts_with(&needle_eq)
+                                || l.starts_with(&needle_eq2)
+                        })
+                })
+            })
+            .unwrap_or(true)
+    }
+
+    /// Run the `test_*` rules of every loaded `*_test.rego` file. Each test
+    /// passes when its rule evaluates to `true`.
+    pub fn run_tests(&self) -> Result<Vec<TestResult>> {
+        let mut out = Vec::new();
+        for (name, text) in &self.test_sources {
+            let mut engine = self.engine.clone();
+            let pkg = engine
+                .add_policy(name.clone(), text.clone())
+                .map_err(|e| Error::Policy(format!("{name}: {e}")))?;
+            for test in test_rule_names(text) {
+                let rule = format!("{pkg}.{test}");
+                let (passed, detail) = match engine.eval_rule(rule.clone()) {
+                    Ok(v) if v == regorus::Value::from(true) => (true, None),
+                    Ok(v) => (
+                        false,
+                        Some(format!(
+                            "evaluated to {}",
+                            v.to_json_str().unwrap_or_default()
+                        )),
+                    ),
+                    Err(e) => (false, Some(e.to_string())),
+                };
+                out.push(TestResult {
+                    file: name.clone(),
+                    name: rule,
+                    passed,
+                    detail,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One policy test's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TestResult {
+    /// Test file.
+    pub file: String,
+    /// Fully qualified rule.
+    pub name: String,
+    /// Whether it evaluated to `true`.
+    pub passed: bool,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+fn declares_package(text: &str, pkg: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .any(|l| l.strip_prefix("package ").is_some_and(|p| p.trim() == pkg))
+}
+
+fn test_rule_names(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = text
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_end();
+            if !l.starts_with("test_") {
+                return None;
+            }
+            let name: String = l
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            Some(name)
+        })
+        .collect();
+    names.dedup();
+    names
+}
+
+fn rego_files(p: &Path) -> Result<Vec<PathBuf>> {
+    let meta = std::fs::metadata(p).map_err(|e| Error::Io {
+        path: p.to_path_buf(),
+        source: e,
+    })?;
+    if meta.is_file() {
+        return Ok(vec![p.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![p.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let rd = std::fs::read_dir(&dir).map_err(|e| Error::Io {
+            path: dir.clone(),
+            source: e,
+        })?;
+        for e in rd {
+            let e = e.map_err(|e| Error::Io {
+                path: dir.clone(),
+                source: e,
+            })?;
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "rego") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn to_json(v: &regorus::Value) -> std::result::Result<Value, String> {
+    if *v == regorus::Value::Undefined {
+        return Ok(Value::Null);
+    }
+    let s = v.to_json_str().map_err(|e| e.to_string())?;
+    serde_json::from_str(&s).map_err(|e| e.to_string())
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn parse_hit(rule: &str, decision: Decision, item: &Value) -> Result<(RuleHit, Option<String>)> {
+    let obj = item.as_object().ok_or_else(|| {
+        Error::Policy(format!(
+            "{rule}: members must be objects {{\"rule\", \"message\", \"finding\"?}}, got {}",
+            kind_of(item)
+        ))
+    })?;
+    let s = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_string);
+    let id = s("rule")
+        .ok_or_else(|| Error::Policy(format!("{rule}: a member has no string \"rule\": {item}")))?;
+    let message = s("message").unwrap_or_else(|| id.clone());
+    let controls = obj
+        .get("controls")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((
+        RuleHit {
+            decision,
+            rule: id,
+            message,
+            controls,
+        },
+        s("finding"),
+    ))
+}
+
+/// The policy input document, with the mapping from findings to entries.
+pub struct PolicyInput {
+    /// The JSON document (`input`).
+    pub document: Value,
+    /// Entry index of each finding.
+    pub class_of: Vec<u32>,
+    /// Number of entries.
+    pub classes: usize,
+}
+
+#[derive(PartialEq, Eq, Hash)]
+struct ClassKey<'a> {
+    tool: &'a str,
+    rule: Option<&'a str>,
+    kind: &'a str,
+    level: &'a str,
+    severity: Severity,
+    score: Option<u64>,
+    cwes: &'a [Sym],
+    tags: &'a [Sym],
+    suppressed: bool,
+    baseline: Option<crate::model::BaselineState>,
+    vuln: Option<&'a str>,
+    purl: Option<&'a str>,
+    package: Option<&'a str>,
+    version: Option<&'a str>,
+    fixed: Option<&'a str>,
+}
+
+impl<'a> ClassKey<'a> {
+    fn of(f: &'a Finding) -> Self {
+        let v = f.vulnerability.as_ref();
+        let p = v.and_then(|v| v.package.as_ref());
+        ClassKey {
+            tool: &f.tool.name,
+            rule: f.rule_id.as_deref(),
+            kind: f.kind.as_str(),
+            level: f.level.as_str(),
+            severity: f.severity,
+            score: f.score.map(f64::to_bits),
+            cwes: &f.cwes,
+            tags: &f.tags,
+            suppressed: f.is_suppressed(),
+            baseline: f.baseline_state,
+            vuln: v.map(|v| v.id.as_str()),
+            purl: p.and_then(|p| p.purl.as_deref()),
+            package: p.and_then(|p| p.name.as_deref()),
+            version: p.and_then(|p| p.version.as_deref()),
+            fixed: p.and_then(|p| p.fixed_version.as_deref()),
+        }
+    }
+}
+
+/// A coarse class of finding, for policies: `sca`, `secret`, `iac` or `sast`.
+pub fn category(f: &Finding) -> &'static str {
+    if f.vulnerability.is_some() {
+        return "sca";
+    }
+    let tool = f.tool.name.to_ascii_lowercase();
+    let has_tag = |t: &str| f.tags.iter().any(|x| x.eq_ignore_ascii_case(t));
+    if tool.contains("gitleaks")
+        || tool.contains("trufflehog")
+        || has_tag("secret")
+        || has_tag("secrets")
+    {
+        "secret"
+    } else if ["checkov", "tfsec", "kics", "terrascan", "trivy-config"]
+        .iter()
+        .any(|t| tool.contains(t))
+        || has_tag("iac")
+        || has_tag("terraform")
+    {
+        "iac"
+    } else {
+        "sast"
+    }
+}
+
+impl PolicyInput {
+    /// Build the input document for a run.
+    pub fn build(run: &Run) -> PolicyInput {
+        let mut index: HashMap<ClassKey<'_>, u32> = HashMap::new();
+        let mut reps: Vec<usize> = Vec::new();
+        let mut counts: Vec<usize> = Vec::new();
+        let mut class_of = Vec::with_capacity(run.findings.len());
+        for (i, f) in run.findings.iter().enumerate() {
+            let key = ClassKey::of(f);
+            let next = reps.len() as u32;
+            let c = *index.entry(key).or_insert_with(|| {
+                reps.push(i);
+                counts.push(0);
+                next
+            });
+            counts[c as usize] += 1;
+            class_of.push(c);
+        }
+        let entries: Vec<Value> = reps
+            .iter()
+            .enumerate()
+            .map(|(c, &i)| {
+                let f = &run.findings[i];
+                let mut e = json!({
+                    "key": format!("c{c}"),
+                    "count": counts[c],
+                    "tool": &*f.tool.name,
+                    "rule_id": f.rule_id.as_deref(),
+                    "kind": f.kind.as_str(),
+                    "level": f.level.as_str(),
+                    "severity": f.severity.as_str(),
+                    "score": f.score,
+                    "cwes": f.cwes.iter().map(|s| &**s).collect::<Vec<_>>(),
+                    "tags": f.tags.iter().map(|s| &**s).collect::<Vec<_>>(),
+                    "suppressed": f.is_suppressed(),
+                    "baseline_state": f.baseline_state,
+                    "category": category(f),
+                });
+                if let Some(v) = &f.vulnerability {
+                    let p = v.package.as_ref();
+                    e["vulnerability"] = json!({
+                        "id": v.id,
+                        "aliases": v.aliases,
+                        "purl": p.and_then(|p| p.purl.as_deref()),
+                        "package": p.and_then(|p| p.name.as_deref()),
+                        "version": p.and_then(|p| p.version.as_deref()),
+                        "fixed_version": p.and_then(|p| p.fixed_version.as_deref()),
+                    });
+                }
+                e
+            })
+            .collect();
+        let mut by_tool: BTreeMap<&str, usize> = BTreeMap::new();
+        for f in &run.findings {
+            *by_tool.entry(&f.tool.name).or_default() += 1;
+        }
+        let by_severity: BTreeMap<&str, usize> = run
+            .by_severity()
+            .into_iter()
+            .map(|(s, n)| (s.as_str(), n))
+            .collect();
+        let document = json!({
+            "schema_version": INPUT_SCHEMA_VERSION,
+            "project": run.meta.project,
+            "branch": run.meta.branch,
+            "time": run.meta.time,
+            "summary": {
+                "findings": run.findings.len(),
+                "suppressed": run.findings.iter().filter(|f| f.is_suppressed()).count(),
+                "components": run.components.len(),
+                "statements": run.statements.len(),
+                "by_severity": by_severity,
+                "by_tool": by_tool,
+            },
+            "inputs": run.inputs.iter().map(|i| json!({
+                "path": i.path.to_string_lossy(),
+                "sha256": i.sha256,
+                "formats": i.formats.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "findings": entries,
+        });
+        PolicyInput {
+            document,
+            classes: reps.len(),
+            class_of,
+        }
+    }
+
+    fn class_index(&self, key: &str) -> Option<usize> {
+        key.strip_prefix('c')
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|&n| n < self.classes)
+    }
+}

@@ -1,0 +1,351 @@
+//! Verdict: the run's decision, reasons and per-finding decisions.
+//!
+//! Input: a [`Run`] and the [`PolicyOutcome`] of evaluating it. Output:
+//! [`Verdict`], whose JSON serialization is the versioned wire format
+//! (`schema_version`) that `--format json` prints and the evidence store
+//! records. Building it is deterministic: same run, same policy, same
+//! verdict, byte for byte (the run's time is injectable).
+
+use crate::model::{Severity, Tool};
+use crate::policy::{PolicyInfo, PolicyOutcome};
+use crate::run::{InputSummary, Run};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The version of the verdict JSON format.
+pub const SCHEMA_VERSION: &str = "fixops.verdict/v1";
+
+/// A gate decision, ordered by severity: `Allow < Defer < Block`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Decision {
+    /// Release may proceed.
+    #[default]
+    Allow,
+    /// A human must review (exit code 3 unless remapped).
+    Defer,
+    /// Release must stop.
+    Block,
+}
+
+impl Decision {
+    /// `ALLOW`, `DEFER` or `BLOCK`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allow => "ALLOW",
+            Decision::Defer => "DEFER",
+            Decision::Block => "BLOCK",
+        }
+    }
+
+    /// Parse a policy's word (case-insensitive).
+    pub fn parse(s: &str) -> Option<Decision> {
+        match s.to_ascii_uppercase().as_str() {
+            "ALLOW" => Some(Decision::Allow),
+            "DEFER" => Some(Decision::Defer),
+            "BLOCK" => Some(Decision::Block),
+            _ => None,
+        }
+    }
+
+    /// The process exit code for this decision (decision model §8), with
+    /// DEFER remappable.
+    pub fn exit_code(self, defer_exit_code: u8) -> u8 {
+        match self {
+            Decision::Allow => 0,
+            Decision::Block => 1,
+            Decision::Defer => defer_exit_code,
+        }
+    }
+}
+
+/// One policy rule's verdict on a finding or on the run.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct RuleHit {
+    /// BLOCK or DEFER.
+    pub decision: Decision,
+    /// The policy rule id (e.g. `FX-GATE-001`).
+    pub rule: String,
+    /// The policy's message.
+    pub message: String,
+    /// Compliance controls the rule cites.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub controls: Vec<String>,
+}
+
+/// A reason for the run's verdict: one policy rule and how often it fired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    /// BLOCK or DEFER.
+    pub decision: Decision,
+    /// Policy rule id.
+    pub rule: String,
+    /// The message (for rules that fired on findings: the first finding's).
+    pub message: String,
+    /// Number of findings it fired on (0 for run-level rules).
+    pub findings: usize,
+}
+
+/// Counts over the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Input files.
+    pub inputs: usize,
+    /// Findings.
+    pub findings: usize,
+    /// Findings by decision.
+    pub by_decision: BTreeMap<Decision, usize>,
+    /// Findings by severity.
+    pub by_severity: BTreeMap<Severity, usize>,
+    /// Findings suppressed at the source (SARIF suppressions).
+    pub suppressed: usize,
+    /// Components.
+    pub components: usize,
+    /// Component relationships.
+    pub relationships: usize,
+    /// VEX statements.
+    pub statements: usize,
+}
+
+/// A finding as the verdict reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FindingVerdict {
+    /// Position in the run (stable for one run).
+    pub index: usize,
+    /// Stable identity.
+    pub fingerprint: String,
+    /// Producer.
+    pub tool: String,
+    /// Rule id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<String>,
+    /// Severity.
+    pub severity: Severity,
+    /// Numeric score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// `path:line` of the first location.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Vulnerability id (SCA).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vulnerability: Option<String>,
+    /// Affected package purl or name@version (SCA).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// Fixed version (SCA), when the producer states one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_version: Option<String>,
+    /// Message.
+    pub message: String,
+    /// Suppressed at the source.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
+    /// The decision for this finding.
+    pub decision: Decision,
+    /// Policy rules that fired on it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleHit>,
+}
+
+/// One input as the verdict reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InputVerdict {
+    /// Path as given.
+    pub path: String,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+    /// Formats.
+    pub formats: Vec<&'static str>,
+    /// Producers.
+    pub producers: Vec<Tool>,
+    /// Findings from it.
+    pub findings: usize,
+    /// Components from it.
+    pub components: usize,
+    /// VEX statements from it.
+    pub statements: usize,
+}
+
+impl From<&InputSummary> for InputVerdict {
+    fn from(i: &InputSummary) -> Self {
+        InputVerdict {
+            path: i.path.to_string_lossy().into_owned(),
+            sha256: i.sha256.clone(),
+            formats: i.formats.iter().map(|f| f.as_str()).collect(),
+            producers: i.producers.clone(),
+            findings: i.findings,
+            components: i.components,
+            statements: i.statements,
+        }
+    }
+}
+
+/// The tool that produced a verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Producer {
+    /// `fixops`.
+    pub name: &'static str,
+    /// Crate version.
+    pub version: &'static str,
+}
+
+/// The outcome of `fixops decide`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    /// Wire-format version.
+    pub schema_version: &'static str,
+    /// fixops and its version.
+    pub tool: Producer,
+    /// Project key.
+    pub project: String,
+    /// Branch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// Time of the run.
+    pub time: String,
+    /// The run's decision: the most severe of all decisions.
+    pub verdict: Decision,
+    /// The process exit code this verdict maps to.
+    pub exit_code: u8,
+    /// Why: each policy rule that fired, most severe first.
+    pub reasons: Vec<Reason>,
+    /// Counts.
+    pub counts: Counts,
+    /// Inputs with their digests.
+    pub inputs: Vec<InputVerdict>,
+    /// The policy that decided.
+    pub policy: PolicyInfo,
+    /// Per-finding decisions, in input order.
+    pub findings: Vec<FindingVerdict>,
+    /// Warnings (skipped files, reader warnings).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl Verdict {
+    /// Build the verdict from a run and its policy outcome.
+    pub fn build(run: &Run, outcome: PolicyOutcome, defer_exit_code: u8) -> Verdict {
+        let PolicyOutcome {
+            info,
+            per_finding,
+            run_level,
+        } = outcome;
+        let mut by_decision: BTreeMap<Decision, usize> =
+            [Decision::Block, Decision::Defer, Decision::Allow]
+                .iter()
+                .map(|d| (*d, 0))
+                .collect();
+        let mut reasons: BTreeMap<(Decision, String), Reason> = BTreeMap::new();
+        let mut findings = Vec::with_capacity(run.findings.len());
+        let mut suppressed = 0;
+        for (i, f) in run.findings.iter().enumerate() {
+            let hits = per_finding.get(i).cloned().unwrap_or_default();
+            let decision = hits
+                .iter()
+                .map(|h| h.decision)
+                .max()
+                .unwrap_or(Decision::Allow);
+            *by_decision.entry(decision).or_default() += 1;
+            for h in &hits {
+                reasons
+                    .entry((h.decision, h.rule.clone()))
+                    .or_insert_with(|| Reason {
+                        decision: h.decision,
+                        rule: h.rule.clone(),
+                        message: h.message.clone(),
+                        findings: 0,
+                    })
+                    .findings += 1;
+            }
+            let is_suppressed = f.is_suppressed();
+            suppressed += is_suppressed as usize;
+            let loc = f.primary_location().and_then(|l| {
+                l.uri.as_ref().map(|u| match l.start_line {
+                    Some(line) => format!("{u}:{line}"),
+                    None => u.to_string(),
+                })
+            });
+            let vuln = f.vulnerability.as_ref();
+            let pkg = vuln.and_then(|v| v.package.as_ref());
+            findings.push(FindingVerdict {
+                index: i,
+                fingerprint: f.fingerprint.value.clone(),
+                tool: f.tool.name.to_string(),
+                rule_id: f.rule_id.as_deref().map(str::to_string),
+                severity: f.severity,
+                score: f.score,
+                location: loc,
+                vulnerability: vuln.map(|v| v.id.clone()),
+                package: pkg.and_then(|p| {
+                    p.purl.as_deref().map(str::to_string).or_else(|| {
+                        p.name.as_deref().map(|n| match &p.version {
+                            Some(v) => format!("{n}@{v}"),
+                            None => n.to_string(),
+                        })
+                    })
+                }),
+                fixed_version: pkg.and_then(|p| p.fixed_version.as_deref().map(str::to_string)),
+                message: f.message.clone(),
+                suppressed: is_suppressed,
+                decision,
+                rules: hits,
+            });
+        }
+        for h in &run_level {
+            reasons
+                .entry((h.decision, h.rule.clone()))
+                .or_insert_with(|| Reason {
+                    decision: h.decision,
+                    rule: h.rule.clone(),
+                    message: h.message.clone(),
+                    findings: 0,
+                });
+        }
+        let verdict = findings
+            .iter()
+            .map(|f| f.decision)
+            .chain(run_level.iter().map(|h| h.decision))
+            .max()
+            .unwrap_or(Decision::Allow);
+        let mut reasons: Vec<Reason> = reasons.into_values().collect();
+        reasons.sort_by(|a, b| {
+            b.decision
+                .cmp(&a.decision)
+                .then(b.findings.cmp(&a.findings))
+                .then(a.rule.cmp(&b.rule))
+        });
+        Verdict {
+            schema_version: SCHEMA_VERSION,
+            tool: Producer {
+                name: "fixops",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            project: run.meta.project.clone(),
+            branch: run.meta.branch.clone(),
+            time: run.meta.time.clone(),
+            verdict,
+            exit_code: verdict.exit_code(defer_exit_code),
+            reasons,
+            counts: Counts {
+                inputs: run.inputs.len(),
+                findings: run.findings.len(),
+                by_decision,
+                by_severity: run.by_severity(),
+                suppressed,
+                components: run.components.len(),
+                relationships: run.relationships.len(),
+                statements: run.statements.len(),
+            },
+            inputs: run.inputs.iter().map(InputVerdict::from).collect(),
+            policy: info,
+            findings,
+            warnings: run.warnings.clone(),
+        }
+    }
+
+    /// The decision for finding `i` of the run.
+    pub fn decision_of(&self, i: usize) -> Decision {
+        self.findings.get(i).map_or(Decision::Allow, |f| f.decision)
+    }
+}
