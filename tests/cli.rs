@@ -1,0 +1,470 @@
+//! CLI contract: exit codes, error messages, atomic recording.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+fn fixture(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(p)
+}
+
+fn fixops(db: &Path) -> Command {
+    let mut c = Command::cargo_bin("fixops").unwrap();
+    c.env_remove("FIXOPS_FORMAT")
+        .env_remove("FIXOPS_CONFIG")
+        .arg("--db")
+        .arg(db)
+        .arg("--now")
+        .arg("2026-11-21T12:00:00Z")
+        .arg("--project")
+        .arg("test/shop");
+    c
+}
+
+fn run_count(db: &Path) -> usize {
+    if !db.exists() {
+        return 0;
+    }
+    let out = Command::cargo_bin("fixops")
+        .unwrap()
+        .args(["--db"])
+        .arg(db)
+        .args(["runs", "--json", "--limit", "1000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_array().unwrap().len()
+}
+
+#[test]
+fn example_blocks_with_exit_1_and_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("f.db");
+    let out = fixops(&db)
+        .arg("decide")
+        .arg(fixture("example/scan.sarif"))
+        .arg(fixture("example/sbom.cdx.json"))
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema_version"], "fixops.verdict/v1");
+    assert_eq!(v["verdict"], "BLOCK");
+    assert_eq!(v["exit_code"], 1);
+    let rules: Vec<&str> = v["reasons"].as_array().unwrap().iter().map(|r| r["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"FX-GATE-001"), "{rules:?}");
+    assert!(rules.contains(&"FX-GATE-002"), "{rules:?}");
+    assert_eq!(v["counts"]["findings"], 5);
+    assert_eq!(v["counts"]["components"], 6);
+    assert_eq!(run_count(&db), 1);
+}
+
+#[test]
+fn defer_exit_code_and_remap() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("f.db");
+    let policy = fixture("policies/defer_all.rego");
+    fixops(&db)
+        .arg("decide")
+        .arg(fixture("example/scan.sarif"))
+        .arg("--no-builtin-policy")
+        .arg("--policy")
+        .arg(&policy)
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("DEFER (exit 3)"));
+    fixops(&db)
+        .arg("decide")
+        .arg(fixture("example/scan.sarif"))
+        .arg("--no-builtin-policy")
+        .arg("--policy")
+        .arg(&policy)
+        .args(["--defer-exit-code", "0"])
+        .assert()
+        .code(0);
+    fixops(&db)
+        .env("FIXOPS_DEFER_EXIT_CODE", "7")
+        .arg("decide")
+        .arg(fixture("example/scan.sarif"))
+        .arg("--no-builtin-policy")
+        .arg("--policy")
+        .arg(&policy)
+        .assert()
+        .code(7);
+}
+
+#[test]
+fn allow_exit_0_on_clean_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("f.db");
+    fixops(&db)
+        .arg("decide")
+        .arg(fixture("example/sbom.cdx.json"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("ALLOW (exit 0)"));
+}
+
+#[test]
+fn run_level_policy_blocks_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("f.db");
+    let out = fixops(&db)
+        .arg("decide")
+        .arg(fixture("example/scan.sarif"))
+        .arg("--no-builtin-policy")
+        .arg("--policy")
+        .arg(fixture("policies/run_level_block.rego"))
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["reasons"][0]["rule"], "TEST-VOLUME");
+    assert_eq!(v["reasons"][0]["message"], "5 findings is too many");
+    assert_eq!(v["counts"]["by_decision"]["ALLOW"], 5);
+}
+
+#[test]
+fn verdict_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |db: &str| {
+        fixops(&dir.path().join(db))
+            .arg("decide")
+            .arg(fixture("example/scan.sarif"))
+            .arg(fixture("example/sbom.cdx.json"))
+            .arg(fixture("example/vex.openvex.json"))
+            .args(["--format", "json"])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let a = run("a.db");
+    let b = run("b.db");
+    assert!(!a.is_empty());
+    assert_eq!(a, b);
+}
+
+fn assert_input_error(db: &Path, input: &Path, needles: &[&str]) {
+    let out = fixops(db).arg("decide").arg(input).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.starts_with("fixops: error: "), "{stderr}");
+    assert!(stderr.contains(&*input.to_string_lossy()), "names the file: {stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "expected {n:?} in: {stderr}");
+    }
+    assert!(out.stdout.is_empty(), "no verdict on error");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn malformed_json_names_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.sarif");
+    std::fs::write(&f, "{\n  \"version\": \"2.1.0\",\n  \"runs\": [ {,\n").unwrap();
+    assert_input_error(&dir.path().join("f.db"), &f, &["line 3, column", "invalid JSON"]);
+}
+
+#[test]
+fn wrong_but_valid_json_is_unrecognized() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("package.json");
+    std::fs::write(&f, r#"{"name": "shop", "dependencies": {"lodash": "4"}}"#).unwrap();
+    assert_input_error(&dir.path().join("f.db"), &f, &["unrecognized input format", "name, dependencies"]);
+}
+
+#[test]
+fn wrong_types_name_the_json_pointer() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("types.sarif");
+    std::fs::write(&f, r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": {"oops": 1}}]}"#)
+        .unwrap();
+    assert_input_error(&dir.path().join("f.db"), &f, &["/runs/0/results"]);
+}
+
+#[test]
+fn missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_input_error(&dir.path().join("f.db"), &dir.path().join("nope.sarif"), &["cannot read"]);
+}
+
+#[test]
+fn empty_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("empty.sarif");
+    std::fs::write(&f, "").unwrap();
+    assert_input_error(&dir.path().join("f.db"), &f, &["empty"]);
+}
+
+#[test]
+fn empty_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("reports");
+    std::fs::create_dir(&d).unwrap();
+    assert_input_error(&dir.path().join("f.db"), &d, &["holds no files"]);
+}
+
+#[test]
+fn directory_is_walked_and_unknown_files_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("reports");
+    std::fs::create_dir_all(d.join("nested")).unwrap();
+    std::fs::copy(fixture("example/scan.sarif"), d.join("nested/scan.json")).unwrap();
+    std::fs::write(d.join("README.md"), "# not a report\n").unwrap();
+    let out = fixops(&dir.path().join("f.db"))
+        .arg("decide")
+        .arg(&d)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["counts"]["inputs"], 1);
+    assert!(v["warnings"][0].as_str().unwrap().contains("README.md"), "{}", v["warnings"]);
+}
+
+#[test]
+fn huge_sparse_file_is_refused_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("huge.sarif");
+    let file = std::fs::File::create(&f).unwrap();
+    file.set_len(1 << 30).unwrap();
+    drop(file);
+    let start = std::time::Instant::now();
+    assert_input_error(&dir.path().join("f.db"), &f, &["binary content"]);
+    // Refused from its first bytes, not after reading 1 GiB (generous bound).
+    assert!(start.elapsed().as_secs() < 20);
+}
+
+#[test]
+fn truncated_file_says_it_ends_early() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("example/scan.sarif")).unwrap();
+    let f = dir.path().join("cut.sarif");
+    std::fs::write(&f, &text[..text.len() / 2]).unwrap();
+    assert_input_error(&dir.path().join("f.db"), &f, &["ends early"]);
+}
+
+#[test]
+fn gzip_bom_and_utf16_inputs_are_decoded() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("example/scan.sarif")).unwrap();
+    let gz = dir.path().join("scan.sarif.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(text.as_bytes()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let bom = dir.path().join("bom.sarif");
+    std::fs::write(&bom, [&[0xef, 0xbb, 0xbf][..], text.as_bytes()].concat()).unwrap();
+    let u16 = dir.path().join("utf16.sarif");
+    let mut bytes = vec![0xff, 0xfe];
+    for u in text.encode_utf16() {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    std::fs::write(&u16, bytes).unwrap();
+    for f in [&gz, &bom, &u16] {
+        let out = fixops(&dir.path().join("f.db"))
+            .arg("ingest")
+            .arg(f)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}: {}", f.display(), String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["files"][0]["findings"], 5, "{}", f.display());
+    }
+}
+
+#[test]
+fn failed_run_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("f.db");
+    fixops(&db).arg("decide").arg(fixture("example/sbom.cdx.json")).assert().code(0);
+    assert_eq!(run_count(&db), 1);
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"bomFormat\": \"CycloneDX\", \"specVersion\": ").unwrap();
+    fixops(&db)
+        .arg("decide")
+        .arg(fixture("example/scan.sarif"))
+        .arg(&bad)
+        .assert()
+        .code(2);
+    fixops(&db)
+        .arg("ingest")
+        .arg(fixture("example/scan.sarif"))
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nothing was recorded"));
+    assert_eq!(run_count(&db), 1);
+}
+
+#[test]
+fn declared_role_must_match_content() {
+    let dir = tempfile::tempdir().unwrap();
+    fixops(&dir.path().join("f.db"))
+        .arg("decide")
+        .arg("--sarif")
+        .arg(fixture("example/sbom.cdx.json"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("given as --sarif but the content is cyclonedx-json"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    fixops(&dir.path().join("f.db"))
+        .arg("decide")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no inputs"));
+    fixops(&dir.path().join("f.db"))
+        .args(["decide", "--format", "yaml", "x"])
+        .assert()
+        .code(2);
+    fixops(&dir.path().join("f.db")).args(["decide", "--defer-exit-code", "300", "x"]).assert().code(2);
+    fixops(&dir.path().join("f.db"))
+        .args(["--now", "yesterday", "decide"])
+        .arg(fixture("example/sbom.cdx.json"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("RFC 3339"));
+}
+
+#[test]
+fn bad_config_is_positioned() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("fixops.toml");
+    std::fs::write(&cfg, "[decide]\nformat = \"json\"\nformt = 1\n").unwrap();
+    fixops(&dir.path().join("f.db"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("decide")
+        .arg(fixture("example/sbom.cdx.json"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("fixops.toml: line 3, column 1"));
+}
+
+#[test]
+fn broken_policy_is_an_error_not_a_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("broken.rego");
+    std::fs::write(&p, "package fixops.broken\nimport rego.v1\nblock contains x if {\n").unwrap();
+    fixops(&dir.path().join("f.db"))
+        .arg("decide")
+        .arg(fixture("example/sbom.cdx.json"))
+        .arg("--policy")
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("broken.rego"));
+}
+
+#[test]
+fn policy_tests_pass_and_failures_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    Command::cargo_bin("fixops")
+        .unwrap()
+        .args(["policy", "test"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("9 passed, 0 failed"));
+    let t = dir.path().join("mine_test.rego");
+    std::fs::write(
+        &t,
+        "package fixops.mine_test\nimport rego.v1\nimport data.fixops.gate\n\ntest_wrong if {\n\tcount(gate.block) == 1 with input as {\"findings\": []}\n}\n",
+    )
+    .unwrap();
+    Command::cargo_bin("fixops")
+        .unwrap()
+        .args(["policy", "test"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAIL data.fixops.mine_test.test_wrong"));
+}
+
+#[test]
+fn output_file_is_written_atomically_with_tight_permissions() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("verdict.json");
+    fixops(&dir.path().join("f.db"))
+        .arg("decide")
+        .arg(fixture("example/sbom.cdx.json"))
+        .args(["--format", "json", "--output"])
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::is_empty());
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(v["verdict"], "ALLOW");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
+        let db_mode = std::fs::metadata(dir.path().join("f.db")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(db_mode, 0o600);
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("fixops-tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn markdown_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = fixops(&dir.path().join("f.db"))
+        .arg("decide")
+        .arg(fixture("example/scan.sarif"))
+        .args(["--format", "markdown"])
+        .output()
+        .unwrap();
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.starts_with("## fixops: **BLOCK** for `test/shop`"), "{md}");
+    assert!(md.contains("| BLOCK | `FX-GATE-001` |"), "{md}");
+    assert!(md.contains("CVE-2021-44228"), "{md}");
+}
+
+#[test]
+fn two_concurrent_decides_on_one_store_both_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.db");
+    let bin = assert_cmd::cargo::cargo_bin("fixops");
+    let spawn = || {
+        std::process::Command::new(&bin)
+            .arg("--db")
+            .arg(&db)
+            .args(["--project", "test/shop", "decide"])
+            .arg(fixture("example/scan.sarif"))
+            .arg(fixture("example/sbom.cdx.json"))
+            .args(["--format", "json"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    for _ in 0..3 {
+        let a = spawn();
+        let b = spawn();
+        let (oa, ob) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        assert_eq!(oa.status.code(), Some(1), "{}", String::from_utf8_lossy(&oa.stderr));
+        assert_eq!(ob.status.code(), Some(1), "{}", String::from_utf8_lossy(&ob.stderr));
+    }
+    assert_eq!(run_count(&db), 6);
+    Command::cargo_bin("fixops")
+        .unwrap()
+        .arg("--db")
+        .arg(&db)
+        .args(["runs", "--verify"])
+        .assert()
+        .code(0)
+        .stdout("hash chain intact: 6 runs\n");
+}
