@@ -5,7 +5,9 @@ use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
 fn fixture(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(p)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(p)
 }
 
 fn fixops(db: &Path) -> Command {
@@ -32,7 +34,11 @@ fn run_count(db: &Path) -> usize {
         .args(["runs", "--json", "--limit", "1000"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v.as_array().unwrap().len()
 }
@@ -48,12 +54,22 @@ fn example_blocks_with_exit_1_and_reasons() {
         .args(["--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["schema_version"], "fixops.verdict/v1");
     assert_eq!(v["verdict"], "BLOCK");
     assert_eq!(v["exit_code"], 1);
-    let rules: Vec<&str> = v["reasons"].as_array().unwrap().iter().map(|r| r["rule"].as_str().unwrap()).collect();
+    let rules: Vec<&str> = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
     assert!(rules.contains(&"FX-GATE-001"), "{rules:?}");
     assert!(rules.contains(&"FX-GATE-002"), "{rules:?}");
     assert_eq!(v["counts"]["findings"], 5);
@@ -152,7 +168,10 @@ fn assert_input_error(db: &Path, input: &Path, needles: &[&str]) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
     assert!(stderr.starts_with("fixops: error: "), "{stderr}");
-    assert!(stderr.contains(&*input.to_string_lossy()), "names the file: {stderr}");
+    assert!(
+        stderr.contains(&*input.to_string_lossy()),
+        "names the file: {stderr}"
+    );
     for n in needles {
         assert!(stderr.contains(n), "expected {n:?} in: {stderr}");
     }
@@ -165,7 +184,11 @@ fn malformed_json_names_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("bad.sarif");
     std::fs::write(&f, "{\n  \"version\": \"2.1.0\",\n  \"runs\": [ {,\n").unwrap();
-    assert_input_error(&dir.path().join("f.db"), &f, &["line 3, column", "invalid JSON"]);
+    assert_input_error(
+        &dir.path().join("f.db"),
+        &f,
+        &["line 3, column", "invalid JSON"],
+    );
 }
 
 #[test]
@@ -173,7 +196,11 @@ fn wrong_but_valid_json_is_unrecognized() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("package.json");
     std::fs::write(&f, r#"{"name": "shop", "dependencies": {"lodash": "4"}}"#).unwrap();
-    assert_input_error(&dir.path().join("f.db"), &f, &["unrecognized input format", "name, dependencies"]);
+    assert_input_error(
+        &dir.path().join("f.db"),
+        &f,
+        &["unrecognized input format", "name, dependencies"],
+    );
 }
 
 #[test]
@@ -188,7 +215,11 @@ fn wrong_types_name_the_json_pointer() {
 #[test]
 fn missing_file() {
     let dir = tempfile::tempdir().unwrap();
-    assert_input_error(&dir.path().join("f.db"), &dir.path().join("nope.sarif"), &["cannot read"]);
+    assert_input_error(
+        &dir.path().join("f.db"),
+        &dir.path().join("nope.sarif"),
+        &["cannot read"],
+    );
 }
 
 #[test]
@@ -220,10 +251,19 @@ fn directory_is_walked_and_unknown_files_skipped() {
         .args(["--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["counts"]["inputs"], 1);
-    assert!(v["warnings"][0].as_str().unwrap().contains("README.md"), "{}", v["warnings"]);
+    assert!(
+        v["warnings"][0].as_str().unwrap().contains("README.md"),
+        "{}",
+        v["warnings"]
+    );
 }
 
 #[test]
@@ -272,7 +312,13 @@ fn gzip_bom_and_utf16_inputs_are_decoded() {
             .args(["--format", "json"])
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}: {}", f.display(), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            f.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["files"][0]["findings"], 5, "{}", f.display());
     }
@@ -282,7 +328,11 @@ fn gzip_bom_and_utf16_inputs_are_decoded() {
 fn failed_run_records_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("f.db");
-    fixops(&db).arg("decide").arg(fixture("example/sbom.cdx.json")).assert().code(0);
+    fixops(&db)
+        .arg("decide")
+        .arg(fixture("example/sbom.cdx.json"))
+        .assert()
+        .code(0);
     assert_eq!(run_count(&db), 1);
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\"bomFormat\": \"CycloneDX\", \"specVersion\": ").unwrap();
@@ -311,7 +361,9 @@ fn declared_role_must_match_content() {
         .arg(fixture("example/sbom.cdx.json"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("given as --sarif but the content is cyclonedx-json"));
+        .stderr(predicate::str::contains(
+            "given as --sarif but the content is cyclonedx-json",
+        ));
 }
 
 #[test]
@@ -326,7 +378,10 @@ fn usage_errors_exit_2() {
         .args(["decide", "--format", "yaml", "x"])
         .assert()
         .code(2);
-    fixops(&dir.path().join("f.db")).args(["decide", "--defer-exit-code", "300", "x"]).assert().code(2);
+    fixops(&dir.path().join("f.db"))
+        .args(["decide", "--defer-exit-code", "300", "x"])
+        .assert()
+        .code(2);
     fixops(&dir.path().join("f.db"))
         .args(["--now", "yesterday", "decide"])
         .arg(fixture("example/sbom.cdx.json"))
@@ -354,7 +409,11 @@ fn bad_config_is_positioned() {
 fn broken_policy_is_an_error_not_a_verdict() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("broken.rego");
-    std::fs::write(&p, "package fixops.broken\nimport rego.v1\nblock contains x if {\n").unwrap();
+    std::fs::write(
+        &p,
+        "package fixops.broken\nimport rego.v1\nblock contains x if {\n",
+    )
+    .unwrap();
     fixops(&dir.path().join("f.db"))
         .arg("decide")
         .arg(fixture("example/sbom.cdx.json"))
@@ -386,7 +445,9 @@ fn policy_tests_pass_and_failures_are_reported() {
         .arg(dir.path())
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("FAIL data.fixops.mine_test.test_wrong"));
+        .stdout(predicate::str::contains(
+            "FAIL data.fixops.mine_test.test_wrong",
+        ));
 }
 
 #[test]
@@ -406,8 +467,15 @@ fn output_file_is_written_atomically_with_tight_permissions() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
-        let db_mode = std::fs::metadata(dir.path().join("f.db")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let db_mode = std::fs::metadata(dir.path().join("f.db"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(db_mode, 0o600);
     }
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
@@ -428,7 +496,10 @@ fn markdown_report() {
         .output()
         .unwrap();
     let md = String::from_utf8(out.stdout).unwrap();
-    assert!(md.starts_with("## fixops: **BLOCK** for `test/shop`"), "{md}");
+    assert!(
+        md.starts_with("## fixops: **BLOCK** for `test/shop`"),
+        "{md}"
+    );
     assert!(md.contains("| BLOCK | `FX-GATE-001` |"), "{md}");
     assert!(md.contains("CVE-2021-44228"), "{md}");
 }
@@ -455,8 +526,18 @@ fn two_concurrent_decides_on_one_store_both_succeed() {
         let a = spawn();
         let b = spawn();
         let (oa, ob) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-        assert_eq!(oa.status.code(), Some(1), "{}", String::from_utf8_lossy(&oa.stderr));
-        assert_eq!(ob.status.code(), Some(1), "{}", String::from_utf8_lossy(&ob.stderr));
+        assert_eq!(
+            oa.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&oa.stderr)
+        );
+        assert_eq!(
+            ob.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&ob.stderr)
+        );
     }
     assert_eq!(run_count(&db), 6);
     Command::cargo_bin("fixops")

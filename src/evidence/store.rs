@@ -492,3 +492,65 @@ fn restrict_permissions(path: &Path) {
     #[cfg(not(unix))]
     let _ = path;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::Ingested;
+    use crate::run::{Run, RunMeta};
+
+    fn empty_run(time: &str) -> Run {
+        Run::assemble(
+            RunMeta {
+                project: "p".into(),
+                branch: None,
+                time: time.into(),
+                command: "ingest".into(),
+            },
+            Ingested::default(),
+        )
+    }
+
+    #[test]
+    fn chain_links_runs_and_detects_tampering() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("nested/dir/s.db");
+        let mut s = Store::open(&db).unwrap();
+        let a = s.record(&empty_run("2026-01-01T00:00:00Z"), None).unwrap();
+        let b = s.record(&empty_run("2026-01-02T00:00:00Z"), None).unwrap();
+        assert_ne!(a.hash, b.hash);
+        assert_eq!(s.verify_chain().unwrap(), Ok(2));
+        s.conn
+            .execute(
+                "UPDATE runs SET time = '2025-01-01T00:00:00Z', content_digest = 'x' WHERE id = ?1",
+                [a.run_id],
+            )
+            .unwrap();
+        assert_eq!(s.verify_chain().unwrap(), Err(a.run_id));
+    }
+
+    #[test]
+    fn reopening_migrates_once_and_refuses_newer_schemas() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.db");
+        drop(Store::open(&db).unwrap());
+        let s = Store::open(&db).unwrap();
+        s.conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(s);
+        let err = Store::open(&db).err().unwrap().to_string();
+        assert!(err.contains("schema version 99 is newer"), "{err}");
+    }
+
+    #[test]
+    fn a_non_database_file_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("notes.txt");
+        std::fs::write(
+            &db,
+            "this is not sqlite, just text long enough to look like a header....",
+        )
+        .unwrap();
+        let err = Store::open(&db).err().unwrap().to_string();
+        assert!(err.contains("notes.txt"), "{err}");
+    }
+}
