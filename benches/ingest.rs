@@ -108,7 +108,7 @@ fn gen_sarif(dir: &Path, results: usize) -> PathBuf {
             col + 10,
             r.next(),
             col % 7,
-            ["low", "medium", "high"][(i % 3) as usize]
+            ["low", "medium", "high"][i % 3]
         )
         .unwrap();
     }
