@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod decide;
+mod feeds;
 mod ingest;
 mod policy;
 mod runs;
@@ -57,6 +58,9 @@ enum Command {
     Policy(policy::PolicyCommand),
     /// List recorded runs, or verify the store's hash chain.
     Runs(runs::RunsArgs),
+    /// Threat intelligence: CISA KEV and FIRST EPSS snapshots.
+    #[command(subcommand)]
+    Feeds(feeds::FeedsCommand),
 }
 
 /// Inputs, positional or by declared kind.
@@ -170,6 +174,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Decide(a) => decide::run(&ctx, a),
         Command::Policy(c) => policy::run(&ctx, c),
         Command::Runs(a) => runs::run(&ctx, a),
+        Command::Feeds(c) => feeds::run(&ctx, c),
     }
 }
 

@@ -89,6 +89,37 @@ const MIGRATIONS: &[&str] = &[
         timestamp TEXT,
         PRIMARY KEY (run_id, idx)
     ) WITHOUT ROWID;",
+    // v2: threat-intelligence snapshots
+    "CREATE TABLE intel_snapshots (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        version TEXT,
+        date TEXT,
+        fetched_at TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        entries INTEGER NOT NULL,
+        UNIQUE (source, sha256)
+    );
+    CREATE TABLE kev (
+        snapshot_id INTEGER NOT NULL REFERENCES intel_snapshots(id),
+        cve TEXT NOT NULL,
+        date_added TEXT NOT NULL,
+        due_date TEXT,
+        ransomware INTEGER NOT NULL,
+        vendor TEXT,
+        product TEXT,
+        name TEXT,
+        cwes TEXT NOT NULL,
+        PRIMARY KEY (snapshot_id, cve)
+    ) WITHOUT ROWID;
+    CREATE TABLE epss (
+        snapshot_id INTEGER NOT NULL REFERENCES intel_snapshots(id),
+        cve TEXT NOT NULL,
+        epss REAL NOT NULL,
+        percentile REAL NOT NULL,
+        PRIMARY KEY (snapshot_id, cve)
+    ) WITHOUT ROWID;",
 ];
 
 /// The hash the first run chains to.
@@ -388,6 +419,150 @@ impl Store {
         }
         Ok(Ok(n))
     }
+}
+
+/// A stored intelligence snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Snapshot {
+    /// Row id (`--intel-snapshot`).
+    pub id: i64,
+    /// `kev` or `epss`.
+    pub source: String,
+    /// Catalog or model version.
+    pub version: Option<String>,
+    /// Release or score date.
+    pub date: Option<String>,
+    /// When it was imported or fetched.
+    pub fetched_at: String,
+    /// File path or URL it came from.
+    pub origin: String,
+    /// SHA-256 of the file.
+    pub sha256: String,
+    /// Number of entries.
+    pub entries: i64,
+}
+
+/// Outcome of importing a feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Imported {
+    /// Stored as a new snapshot.
+    New(Snapshot),
+    /// The same bytes were already stored.
+    Existing(Snapshot),
+}
+
+impl Store {
+    /// Store a feed snapshot (one transaction; identical bytes are stored once).
+    pub fn import_feed(
+        &mut self,
+        feed: &crate::ingest::feeds::Feed,
+        origin: &str,
+        fetched_at: &str,
+    ) -> Result<Imported> {
+        let source = feed.source.as_str();
+        if let Some(s) = self.snapshot_by_digest(source, &feed.sha256)? {
+            return Ok(Imported::Existing(s));
+        }
+        let path = self.path.clone();
+        let e = |e: rusqlite::Error| Error::Store {
+            path: path.clone(),
+            message: format!("importing the {source} snapshot failed, nothing was written: {e}"),
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(e)?;
+        tx.execute(
+            "INSERT INTO intel_snapshots (source, version, date, fetched_at, origin, sha256, entries)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![source, feed.version, feed.date, fetched_at, origin, feed.sha256, feed.len() as i64],
+        )
+        .map_err(e)?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut st = tx
+                .prepare("INSERT OR REPLACE INTO kev VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+                .map_err(e)?;
+            for k in &feed.kev {
+                st.execute(params![
+                    id,
+                    k.cve,
+                    k.date_added,
+                    k.due_date,
+                    k.ransomware as i64,
+                    k.vendor,
+                    k.product,
+                    k.name,
+                    k.cwes.join(",")
+                ])
+                .map_err(e)?;
+            }
+            let mut st = tx
+                .prepare("INSERT OR REPLACE INTO epss VALUES (?1, ?2, ?3, ?4)")
+                .map_err(e)?;
+            for r in &feed.epss {
+                st.execute(params![id, feed.cves[r.cve as usize], r.epss, r.percentile])
+                    .map_err(e)?;
+            }
+        }
+        tx.commit().map_err(e)?;
+        let snap = self
+            .snapshot(id)?
+            .ok_or_else(|| self.err("snapshot vanished after import"))?;
+        Ok(Imported::New(snap))
+    }
+
+    fn snapshot_by_digest(&self, source: &str, sha256: &str) -> Result<Option<Snapshot>> {
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM intel_snapshots WHERE source = ?1 AND sha256 = ?2",
+                params![source, sha256],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        match id {
+            Some(id) => self.snapshot(id),
+            None => Ok(None),
+        }
+    }
+
+    /// One snapshot by id.
+    pub fn snapshot(&self, id: i64) -> Result<Option<Snapshot>> {
+        self.conn
+            .query_row(
+                "SELECT id, source, version, date, fetched_at, origin, sha256, entries FROM intel_snapshots WHERE id = ?1",
+                [id],
+                snapshot_row,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// All snapshots, newest first.
+    pub fn snapshots(&self) -> Result<Vec<Snapshot>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, source, version, date, fetched_at, origin, sha256, entries FROM intel_snapshots ORDER BY id DESC")
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([], snapshot_row).map_err(|e| self.err(e))?;
+        rows.collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn snapshot_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Snapshot> {
+    Ok(Snapshot {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        version: r.get(2)?,
+        date: r.get(3)?,
+        fetched_at: r.get(4)?,
+        origin: r.get(5)?,
+        sha256: r.get(6)?,
+        entries: r.get(7)?,
+    })
 }
 
 fn insert_findings(

@@ -9,6 +9,7 @@
 
 pub mod cyclonedx;
 pub mod detect;
+pub mod feeds;
 pub mod sarif;
 pub mod spdx;
 pub mod vex;
