@@ -170,17 +170,17 @@ struct KevJson {
 
 fn parse_kev(path: &Path, text: &str) -> Result<Feed> {
     let cat: KevCatalog = crate::error::from_json(path, text, "CISA KEV catalog")?;
-    if let Some(n) = cat.count {
-        if n as usize != cat.vulnerabilities.len() {
-            return Err(Error::at_pointer(
-                path,
-                "/count",
-                format!(
-                    "the catalog says count {n} but lists {} vulnerabilities (truncated download?)",
-                    cat.vulnerabilities.len()
-                ),
-            ));
-        }
+    if let Some(n) = cat.count
+        && n as usize != cat.vulnerabilities.len()
+    {
+        return Err(Error::at_pointer(
+            path,
+            "/count",
+            format!(
+                "the catalog says count {n} but lists {} vulnerabilities (truncated download?)",
+                cat.vulnerabilities.len()
+            ),
+        ));
     }
     let mut kev = Vec::with_capacity(cat.vulnerabilities.len());
     for (i, v) in cat.vulnerabilities.into_iter().enumerate() {
@@ -220,19 +220,17 @@ fn parse_epss(path: &Path, text: &str) -> Result<Feed> {
     let mut version = None;
     let mut date = None;
     let mut lines = text.lines().enumerate().peekable();
-    if let Some((_, first)) = lines.peek() {
-        if let Some(meta) = first.strip_prefix('#') {
-            for part in meta.split(',') {
-                if let Some((k, v)) = part.split_once(':') {
-                    match k.trim() {
-                        "model_version" => version = Some(v.trim().to_string()),
-                        "score_date" => date = Some(v.trim().to_string()),
-                        _ => {}
-                    }
+    if let Some(meta) = lines.peek().and_then(|(_, first)| first.strip_prefix('#')) {
+        for part in meta.split(',') {
+            if let Some((k, v)) = part.split_once(':') {
+                match k.trim() {
+                    "model_version" => version = Some(v.trim().to_string()),
+                    "score_date" => date = Some(v.trim().to_string()),
+                    _ => {}
                 }
             }
-            lines.next();
         }
+        lines.next();
     }
     let (hline, header) = lines
         .next()
