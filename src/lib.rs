@@ -12,8 +12,10 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod config;
+pub mod correlate;
 pub mod error;
 pub mod evidence;
+pub mod fingerprint;
 pub mod ingest;
 pub mod model;
 pub mod policy;

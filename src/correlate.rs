@@ -1,0 +1,921 @@
+//! Correlation: findings → issues → groups, with the evidence of every merge.
+//!
+//! Input: a [`Run`]. Output: [`Correlation`]: which findings are the same
+//! problem (an [`Issue`]), which issues share a fix or a pattern (a
+//! [`Group`]), and for every merge the strategy, key and confidence, so that
+//! `fixops explain` can show why two findings are or are not one issue.
+//!
+//! Strategies (decision model §1): fingerprint 0.95, taxonomy 0.90 (same
+//! vulnerability after CVE/GHSA/OSV alias resolution, same package and
+//! version), location 0.80 (same file, lines within ±3, same CWE or rule
+//! family, different tools) merge when their confidence reaches the merge
+//! threshold; pattern 0.70 (same rule in several places) and root cause 0.60
+//! (one package upgrade fixes several issues) only group. Two different
+//! vulnerabilities are never merged. Everything is hash maps and one sort per
+//! file: linear in the number of findings, never pairwise.
+
+use crate::model::{Finding, Severity, normalize_path, parse_purl};
+use crate::run::Run;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+
+/// Lines apart that the location strategy still considers the same place.
+pub const LOCATION_LINES: u32 = 3;
+/// Most earlier findings per tool a location bucket keeps within the window
+/// (bounds the work on pathological inputs with thousands of findings on
+/// one line).
+const LOCATION_FANOUT: usize = 16;
+
+/// A correlation strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Identical fingerprint.
+    Fingerprint,
+    /// Same vulnerability (alias-resolved) on the same component and version.
+    Taxonomy,
+    /// Same file, nearby lines, same CWE or rule family, different tools.
+    Location,
+    /// Same rule in several places.
+    Pattern,
+    /// Fixed by one change (one package upgrade).
+    RootCause,
+}
+
+impl Strategy {
+    /// The strategy's confidence (decision model §1).
+    pub fn confidence(self) -> f64 {
+        match self {
+            Strategy::Fingerprint => 0.95,
+            Strategy::Taxonomy => 0.90,
+            Strategy::Location => 0.80,
+            Strategy::Pattern => 0.70,
+            Strategy::RootCause => 0.60,
+        }
+    }
+
+    /// Name as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Fingerprint => "fingerprint",
+            Strategy::Taxonomy => "taxonomy",
+            Strategy::Location => "location",
+            Strategy::Pattern => "pattern",
+            Strategy::RootCause => "root_cause",
+        }
+    }
+}
+
+/// Correlation settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Config {
+    /// Strategies at or above this confidence merge findings (default 0.8).
+    pub merge_threshold: f64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            merge_threshold: 0.8,
+        }
+    }
+}
+
+/// Why two findings were merged.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Merge {
+    /// Finding index.
+    pub a: u32,
+    /// Finding index.
+    pub b: u32,
+    /// Strategy.
+    pub strategy: Strategy,
+    /// The key both matched on.
+    pub key: String,
+    /// The strategy's confidence.
+    pub confidence: f64,
+}
+
+/// One problem, reported by one or more findings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Issue {
+    /// Stable id (`I-` + 12 hex of the identity).
+    pub id: String,
+    /// What identifies it across runs: the alias-resolved vulnerability and
+    /// package for SCA, else the smallest member fingerprint.
+    pub identity: String,
+    /// Member findings (indices into the run), ascending.
+    pub members: Vec<u32>,
+    /// Every member fingerprint, sorted and deduplicated (lifecycle matching).
+    pub fingerprints: Vec<String>,
+    /// Alias-resolved vulnerability id, for SCA issues.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vulnerability: Option<String>,
+    /// Highest member severity.
+    pub severity: Severity,
+    /// Strategies that merged members into it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merged_by: Vec<Strategy>,
+    /// Tools that reported it.
+    pub tools: Vec<String>,
+}
+
+/// Issues that share a pattern or a fix.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    /// Stable id (`G-` + 12 hex of the key).
+    pub id: String,
+    /// Pattern or root cause.
+    pub strategy: Strategy,
+    /// The shared key (`tool rule` or `purl@version`).
+    pub key: String,
+    /// The strategy's confidence.
+    pub confidence: f64,
+    /// Member issues (indices into [`Correlation::issues`]).
+    pub issues: Vec<u32>,
+}
+
+/// Noise reduction, as the decision model defines it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Noise {
+    /// Findings in.
+    pub raw_findings: usize,
+    /// Issues out.
+    pub issues: usize,
+    /// Findings absorbed into another by each strategy.
+    pub merged_by: BTreeMap<Strategy, usize>,
+    /// `1 − issues ÷ raw findings` (0 when there are no findings).
+    pub reduction: f64,
+}
+
+/// The result of correlating a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Correlation {
+    /// The threshold used.
+    pub merge_threshold: f64,
+    /// Issues, ordered by their first member.
+    pub issues: Vec<Issue>,
+    /// Groups.
+    pub groups: Vec<Group>,
+    /// Issue index of each finding.
+    pub finding_issue: Vec<u32>,
+    /// Every merge with its evidence.
+    pub merges: Vec<Merge>,
+    /// Alias resolution: id → canonical id (only ids that differ).
+    pub aliases: BTreeMap<String, String>,
+    /// Noise reduction.
+    pub noise: Noise,
+}
+
+struct UnionFind {
+    parent: Vec<u32>,
+    /// Canonical vulnerability (interned) of each root's set.
+    vuln: Vec<Option<u32>>,
+}
+
+impl UnionFind {
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let p = self.parent[x as usize];
+            self.parent[x as usize] = self.parent[p as usize];
+            x = p;
+        }
+        x
+    }
+
+    /// Merge; refuses (false) when the sets hold different vulnerabilities
+    /// or are already one.
+    fn union(&mut self, a: u32, b: u32) -> bool {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return false;
+        }
+        let (va, vb) = (self.vuln[ra as usize], self.vuln[rb as usize]);
+        if let (Some(x), Some(y)) = (va, vb)
+            && x != y
+        {
+            return false;
+        }
+        let (root, child) = if ra < rb { (ra, rb) } else { (rb, ra) };
+        self.parent[child as usize] = root;
+        self.vuln[root as usize] = va.or(vb);
+        true
+    }
+}
+
+/// Alias resolution over every vulnerability id and alias in the run:
+/// ids reported as aliases of one another form one class, named by its
+/// smallest CVE id, else its smallest id.
+fn resolve_aliases(findings: &[Finding]) -> HashMap<String, String> {
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut names: Vec<&str> = Vec::new();
+    let mut parent: Vec<usize> = Vec::new();
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    for f in findings {
+        let Some(v) = &f.vulnerability else { continue };
+        for id in std::iter::once(&v.id).chain(&v.aliases) {
+            if !index.contains_key(id.as_str()) {
+                index.insert(id.as_str(), names.len());
+                names.push(id.as_str());
+                parent.push(parent.len());
+            }
+        }
+        let a = index[v.id.as_str()];
+        for al in &v.aliases {
+            let b = index[al.as_str()];
+            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+            if ra != rb {
+                parent[ra.max(rb)] = ra.min(rb);
+            }
+        }
+    }
+    let mut best: HashMap<usize, &str> = HashMap::new();
+    for (i, name) in names.iter().enumerate() {
+        let r = find(&mut parent, i);
+        let e = best.entry(r).or_insert(name);
+        let better = match (name.starts_with("CVE-"), e.starts_with("CVE-")) {
+            (true, false) => true,
+            (false, true) => false,
+            _ => *name < *e,
+        };
+        if better {
+            *e = name;
+        }
+    }
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let r = find(&mut parent, i);
+            (n.to_string(), best[&r].to_string())
+        })
+        .collect()
+}
+
+/// Package identity for taxonomy and root-cause keys: the purl without
+/// version and qualifiers, else the lower-cased name; plus the version.
+pub fn package_key(f: &Finding) -> Option<(String, String)> {
+    let p = f.vulnerability.as_ref()?.package.as_ref()?;
+    let parsed = p.purl.as_deref().and_then(parse_purl);
+    let base = match &parsed {
+        Some(pp) => pp.base(),
+        None => p.name.as_deref()?.to_ascii_lowercase(),
+    };
+    let version = p
+        .version
+        .as_deref()
+        .map(str::to_string)
+        .or_else(|| parsed.and_then(|pp| pp.version))
+        .unwrap_or_default();
+    Some((base, version))
+}
+
+/// The family of a rule id: its last segment after `/`, `.` or `:`, lower-cased.
+pub fn rule_family(rule: &str) -> String {
+    rule.rsplit(['/', '.', ':'])
+        .next()
+        .unwrap_or(rule)
+        .to_ascii_lowercase()
+}
+
+fn short_id(prefix: &str, key: &str) -> String {
+    let d = Sha256::digest(key.as_bytes());
+    format!("{prefix}-{}", hex::encode(&d[..6]))
+}
+
+/// Correlate a run.
+pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
+    let fs = &run.findings;
+    let n = fs.len();
+    let aliases = resolve_aliases(fs);
+    let canonical = |f: &Finding| -> Option<String> {
+        f.vulnerability
+            .as_ref()
+            .map(|v| aliases.get(&v.id).cloned().unwrap_or_else(|| v.id.clone()))
+    };
+    // Intern canonical vulnerabilities for the union-find's conflict check.
+    let mut vuln_ids: HashMap<String, u32> = HashMap::new();
+    let vuln_of: Vec<Option<String>> = fs.iter().map(canonical).collect();
+    let mut uf = UnionFind {
+        parent: (0..n as u32).collect(),
+        vuln: vuln_of
+            .iter()
+            .map(|v| {
+                v.as_ref().map(|v| {
+                    let next = vuln_ids.len() as u32;
+                    *vuln_ids.entry(v.clone()).or_insert(next)
+                })
+            })
+            .collect(),
+    };
+    let mut merges = Vec::new();
+    let mut merged_by: BTreeMap<Strategy, usize> = BTreeMap::new();
+    let merging = |s: Strategy| s.confidence() >= cfg.merge_threshold;
+    let mut try_merge = |uf: &mut UnionFind,
+                         a: usize,
+                         b: usize,
+                         s: Strategy,
+                         key: &str,
+                         merges: &mut Vec<Merge>| {
+        if uf.union(a as u32, b as u32) {
+            *merged_by.entry(s).or_default() += 1;
+            merges.push(Merge {
+                a: a as u32,
+                b: b as u32,
+                strategy: s,
+                key: key.to_string(),
+                confidence: s.confidence(),
+            });
+        }
+    };
+
+    // 1. fingerprint
+    if merging(Strategy::Fingerprint) {
+        let mut first: HashMap<&str, usize> = HashMap::with_capacity(n);
+        for (i, f) in fs.iter().enumerate() {
+            // SCA identities are package keys: the taxonomy strategy owns those.
+            if f.fingerprint.source == crate::model::FingerprintSource::Package {
+                continue;
+            }
+            match first.get(f.fingerprint.value.as_str()) {
+                Some(&j) => try_merge(
+                    &mut uf,
+                    j,
+                    i,
+                    Strategy::Fingerprint,
+                    &f.fingerprint.value,
+                    &mut merges,
+                ),
+                None => {
+                    first.insert(&f.fingerprint.value, i);
+                }
+            }
+        }
+    }
+    // 2. taxonomy
+    let pkg_keys: Vec<Option<(String, String)>> = fs.iter().map(package_key).collect();
+    if merging(Strategy::Taxonomy) {
+        let mut first: HashMap<String, usize> = HashMap::new();
+        for i in 0..n {
+            let (Some(v), Some((base, ver))) = (&vuln_of[i], &pkg_keys[i]) else {
+                continue;
+            };
+            let key = format!("{v} {base}@{ver}");
+            match first.get(&key) {
+                Some(&j) => try_merge(&mut uf, j, i, Strategy::Taxonomy, &key, &mut merges),
+                None => {
+                    first.insert(key, i);
+                }
+            }
+        }
+    }
+    // 3. location: buckets by (path, CWE) and (path, rule family), each
+    // sorted by line and swept with a ±3-line window.
+    if merging(Strategy::Location) {
+        let mut buckets: HashMap<(String, String), Vec<(u32, usize)>> = HashMap::new();
+        for (i, f) in fs.iter().enumerate() {
+            if f.vulnerability.is_some() {
+                continue;
+            }
+            let Some(loc) = f.locations.first() else {
+                continue;
+            };
+            let (Some(uri), Some(line)) = (loc.uri.as_deref(), loc.start_line) else {
+                continue;
+            };
+            let path = normalize_path(uri);
+            for c in &f.cwes {
+                buckets
+                    .entry((path.clone(), format!("cwe {c}")))
+                    .or_default()
+                    .push((line, i));
+            }
+            if let Some(r) = &f.rule_id {
+                buckets
+                    .entry((path.clone(), format!("rule family {}", rule_family(r))))
+                    .or_default()
+                    .push((line, i));
+            }
+        }
+        let mut keys: Vec<_> = buckets.keys().cloned().collect();
+        keys.sort();
+        for k in keys {
+            let mut items = buckets.remove(&k).unwrap_or_default();
+            if items.len() < 2 {
+                continue;
+            }
+            items.sort_unstable();
+            let key = format!("{} {}", k.0, k.1);
+            // Recent findings per tool within the window.
+            let mut recent: HashMap<&str, Vec<(u32, usize)>> = HashMap::new();
+            for &(line, i) in &items {
+                let tool = &*fs[i].tool.name;
+                for (other_tool, list) in recent.iter_mut() {
+                    list.retain(|(l, _)| line - l <= LOCATION_LINES);
+                    if *other_tool == tool {
+                        continue;
+                    }
+                    for &(_, j) in list.iter() {
+                        try_merge(&mut uf, j, i, Strategy::Location, &key, &mut merges);
+                    }
+                }
+                let list = recent.entry(tool).or_default();
+                list.push((line, i));
+                if list.len() > LOCATION_FANOUT {
+                    list.remove(0);
+                }
+            }
+        }
+    }
+
+    // Issues from the sets, ordered by first member.
+    let mut issue_of_root: HashMap<u32, u32> = HashMap::new();
+    let mut issues: Vec<Issue> = Vec::new();
+    let mut finding_issue = Vec::with_capacity(n);
+    for i in 0..n {
+        let r = uf.find(i as u32);
+        let next = issues.len() as u32;
+        let idx = *issue_of_root.entry(r).or_insert_with(|| {
+            issues.push(Issue {
+                id: String::new(),
+                identity: String::new(),
+                members: Vec::new(),
+                fingerprints: Vec::new(),
+                vulnerability: None,
+                severity: Severity::Unknown,
+                merged_by: Vec::new(),
+                tools: Vec::new(),
+            });
+            next
+        });
+        let is = &mut issues[idx as usize];
+        is.members.push(i as u32);
+        is.fingerprints.push(fs[i].fingerprint.value.clone());
+        is.severity = is.severity.max(fs[i].severity);
+        if is.vulnerability.is_none() {
+            is.vulnerability = vuln_of[i].clone();
+        }
+        if !is.tools.iter().any(|t| **t == *fs[i].tool.name) {
+            is.tools.push(fs[i].tool.name.to_string());
+        }
+        finding_issue.push(idx);
+    }
+    for m in &merges {
+        let is = &mut issues[finding_issue[m.a as usize] as usize];
+        if !is.merged_by.contains(&m.strategy) {
+            is.merged_by.push(m.strategy);
+        }
+    }
+    for is in &mut issues {
+        is.fingerprints.sort();
+        is.fingerprints.dedup();
+        is.merged_by.sort();
+        is.tools.sort();
+        let first = is.members[0] as usize;
+        is.identity = match (&is.vulnerability, &pkg_keys[first]) {
+            (Some(v), Some((base, _))) => format!("vuln {v} {base}"),
+            (Some(v), None) => format!("vuln {v}"),
+            _ => format!("fp {}", is.fingerprints[0]),
+        };
+        is.id = short_id("I", &is.identity);
+    }
+
+    // Groups: pattern (same tool + rule, code issues) and root cause (same
+    // package and version, SCA issues), when they span two or more issues.
+    let mut groups = Vec::new();
+    let mut pattern: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    let mut root: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for (k, is) in issues.iter().enumerate() {
+        for &m in &is.members {
+            let f = &fs[m as usize];
+            let (map, key) = match (&f.vulnerability, &pkg_keys[m as usize], &f.rule_id) {
+                (Some(_), Some((base, ver)), _) => (&mut root, format!("{base}@{ver}")),
+                (None, _, Some(r)) => (&mut pattern, format!("{} {r}", f.tool.name)),
+                _ => continue,
+            };
+            let list = map.entry(key).or_default();
+            if list.last() != Some(&(k as u32)) {
+                list.push(k as u32);
+            }
+        }
+    }
+    for (strategy, map) in [(Strategy::Pattern, pattern), (Strategy::RootCause, root)] {
+        for (key, members) in map {
+            if members.len() >= 2 {
+                groups.push(Group {
+                    id: short_id("G", &format!("{} {key}", strategy.as_str())),
+                    strategy,
+                    key,
+                    confidence: strategy.confidence(),
+                    issues: members,
+                });
+            }
+        }
+    }
+    let reduction = if n == 0 {
+        0.0
+    } else {
+        1.0 - issues.len() as f64 / n as f64
+    };
+    let aliases = aliases.into_iter().filter(|(a, b)| a != b).collect();
+    Correlation {
+        merge_threshold: cfg.merge_threshold,
+        noise: Noise {
+            raw_findings: n,
+            issues: issues.len(),
+            merged_by,
+            reduction,
+        },
+        issues,
+        groups,
+        finding_issue,
+        merges,
+        aliases,
+    }
+}
+
+/// One strategy's verdict on a pair of findings, for `fixops explain`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyCheck {
+    /// Strategy.
+    pub strategy: Strategy,
+    /// Whether the pair matches on it.
+    pub matched: bool,
+    /// The compared keys, or why the strategy does not apply.
+    pub detail: String,
+}
+
+/// Why two findings are or are not the same issue.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    /// Whether they ended in one issue.
+    pub same_issue: bool,
+    /// Their issues' ids.
+    pub issues: [String; 2],
+    /// Each strategy compared directly on the pair.
+    pub checks: Vec<KeyCheck>,
+    /// When in one issue: the chain of merges that joins them.
+    pub path: Vec<Merge>,
+    /// Confidence of the link: the weakest merge on the path (0 when apart).
+    pub confidence: f64,
+}
+
+/// Explain the relation of findings `a` and `b`.
+pub fn explain(run: &Run, c: &Correlation, a: usize, b: usize) -> Explanation {
+    let fs = &run.findings;
+    let (fa, fb) = (&fs[a], &fs[b]);
+    let mut checks = Vec::new();
+    checks.push(KeyCheck {
+        strategy: Strategy::Fingerprint,
+        matched: fa.fingerprint.value == fb.fingerprint.value,
+        detail: format!("{} vs {}", fa.fingerprint.value, fb.fingerprint.value),
+    });
+    let canon = |f: &Finding| {
+        f.vulnerability.as_ref().map(|v| {
+            c.aliases
+                .get(&v.id)
+                .cloned()
+                .unwrap_or_else(|| v.id.clone())
+        })
+    };
+    let tax = |f: &Finding| Some(format!("{} {:?}", canon(f)?, package_key(f)?));
+    checks.push(match (tax(fa), tax(fb)) {
+        (Some(x), Some(y)) => KeyCheck {
+            strategy: Strategy::Taxonomy,
+            matched: x == y,
+            detail: format!("{x} vs {y}"),
+        },
+        _ => KeyCheck {
+            strategy: Strategy::Taxonomy,
+            matched: false,
+            detail: "needs a vulnerability and a package on both".into(),
+        },
+    });
+    let loc = |f: &Finding| {
+        let l = f.locations.first()?;
+        Some((normalize_path(l.uri.as_deref()?), l.start_line?))
+    };
+    checks.push(match (loc(fa), loc(fb)) {
+        (Some((pa, la)), Some((pb, lb))) => {
+            let shared_cwe = fa.cwes.iter().any(|x| fb.cwes.contains(x));
+            let family = match (&fa.rule_id, &fb.rule_id) {
+                (Some(x), Some(y)) => rule_family(x) == rule_family(y),
+                _ => false,
+            };
+            let near = pa == pb && la.abs_diff(lb) <= LOCATION_LINES;
+            let tools = fa.tool.name != fb.tool.name;
+            KeyCheck {
+                strategy: Strategy::Location,
+                matched: near && (shared_cwe || family) && tools && fa.vulnerability.is_none(),
+                detail: format!(
+                    "{pa}:{la} vs {pb}:{lb}; same file and within ±{LOCATION_LINES}: {near}; shared CWE: {shared_cwe}; same rule family: {family}; different tools: {tools}"
+                ),
+            }
+        }
+        _ => KeyCheck {
+            strategy: Strategy::Location,
+            matched: false,
+            detail: "needs a file and line on both".into(),
+        },
+    });
+    checks.push(KeyCheck {
+        strategy: Strategy::Pattern,
+        matched: fa.tool.name == fb.tool.name && fa.rule_id.is_some() && fa.rule_id == fb.rule_id,
+        detail: format!(
+            "{} {:?} vs {} {:?}",
+            fa.tool.name, fa.rule_id, fb.tool.name, fb.rule_id
+        ),
+    });
+    let (ka, kb) = (package_key(fa), package_key(fb));
+    checks.push(KeyCheck {
+        strategy: Strategy::RootCause,
+        matched: ka.is_some() && ka == kb,
+        detail: format!("{ka:?} vs {kb:?}"),
+    });
+    let (ia, ib) = (c.finding_issue[a], c.finding_issue[b]);
+    let same = ia == ib;
+    let path = if same {
+        merge_path(c, a as u32, b as u32)
+    } else {
+        Vec::new()
+    };
+    let confidence = path
+        .iter()
+        .map(|m| m.confidence)
+        .fold(if same { 1.0 } else { 0.0 }, f64::min);
+    Explanation {
+        same_issue: same,
+        issues: [
+            c.issues[ia as usize].id.clone(),
+            c.issues[ib as usize].id.clone(),
+        ],
+        checks,
+        path,
+        confidence,
+    }
+}
+
+/// Breadth-first search over the merge edges of one issue.
+fn merge_path(c: &Correlation, a: u32, b: u32) -> Vec<Merge> {
+    if a == b {
+        return Vec::new();
+    }
+    let issue = c.finding_issue[a as usize];
+    let edges: Vec<&Merge> = c
+        .merges
+        .iter()
+        .filter(|m| c.finding_issue[m.a as usize] == issue)
+        .collect();
+    let mut adj: HashMap<u32, Vec<(u32, usize)>> = HashMap::new();
+    for (k, m) in edges.iter().enumerate() {
+        adj.entry(m.a).or_default().push((m.b, k));
+        adj.entry(m.b).or_default().push((m.a, k));
+    }
+    let mut prev: HashMap<u32, (u32, usize)> = HashMap::new();
+    let mut queue = std::collections::VecDeque::from([a]);
+    while let Some(x) = queue.pop_front() {
+        if x == b {
+            break;
+        }
+        for &(y, k) in adj.get(&x).map(Vec::as_slice).unwrap_or(&[]) {
+            if y != a && !prev.contains_key(&y) {
+                prev.insert(y, (x, k));
+                queue.push_back(y);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut x = b;
+    while let Some(&(p, k)) = prev.get(&x) {
+        out.push(edges[k].clone());
+        x = p;
+    }
+    out.reverse();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::Ingested;
+    use crate::model::*;
+    use crate::run::RunMeta;
+    use std::sync::Arc;
+
+    fn run(findings: Vec<Finding>) -> Run {
+        let mut r = Run::assemble(
+            RunMeta {
+                project: "p".into(),
+                branch: None,
+                time: "t".into(),
+                command: "decide".into(),
+            },
+            Ingested::default(),
+        );
+        r.finding_input = vec![0; findings.len()];
+        r.findings = findings;
+        r
+    }
+
+    fn base(tool: &str, rule: &str) -> Finding {
+        Finding {
+            tool: Tool {
+                name: Arc::from(tool),
+                version: None,
+            },
+            rule_id: Some(Arc::from(rule)),
+            rule_name: None,
+            help_uri: None,
+            kind: ResultKind::Fail,
+            level: Level::Error,
+            severity: Severity::High,
+            score: None,
+            message: format!("{tool} {rule}"),
+            locations: vec![],
+            related_locations: vec![],
+            producer_fingerprints: Default::default(),
+            fingerprint: Fingerprint::for_code(rule, tool, "m", FingerprintSource::Message),
+            suppressions: vec![],
+            baseline_state: None,
+            code_flows: 0,
+            cwes: vec![],
+            tags: vec![],
+            vulnerability: None,
+            properties: None,
+        }
+    }
+
+    fn sca(tool: &str, id: &str, aliases: &[&str], purl: &str, version: &str) -> Finding {
+        let mut f = base(tool, id);
+        let pp = parse_purl(purl).unwrap();
+        f.fingerprint = Fingerprint::for_package(id, &pp.base(), version);
+        f.vulnerability = Some(VulnerabilityRef {
+            id: id.into(),
+            aliases: aliases.iter().map(|s| s.to_string()).collect(),
+            package: Some(PackageRef {
+                name: Some(Arc::from(pp.name.as_str())),
+                version: Some(Arc::from(version)),
+                purl: Some(Arc::from(purl)),
+                fixed_version: None,
+            }),
+            cvss_vectors: vec![],
+        });
+        f
+    }
+
+    fn sast(tool: &str, rule: &str, cwe: &str, path: &str, line: u32) -> Finding {
+        let mut f = base(tool, rule);
+        f.cwes = vec![Arc::from(cwe)];
+        f.locations = vec![Location {
+            uri: Some(Arc::from(path)),
+            start_line: Some(line),
+            ..Default::default()
+        }];
+        f.fingerprint = Fingerprint::for_code(
+            rule,
+            path,
+            &format!("{tool}{line}"),
+            FingerprintSource::Message,
+        );
+        f
+    }
+
+    #[test]
+    fn cross_tool_sca_collapses_by_alias_resolved_taxonomy() {
+        let r = run(vec![
+            sca(
+                "Trivy",
+                "CVE-2021-44228",
+                &[],
+                "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+                "2.14.1",
+            ),
+            sca(
+                "Grype",
+                "GHSA-jfh8-c2jp-5v3q",
+                &["CVE-2021-44228"],
+                "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1?type=jar",
+                "2.14.1",
+            ),
+            sca(
+                "Grype",
+                "CVE-2021-45046",
+                &[],
+                "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+                "2.14.1",
+            ),
+        ]);
+        let c = correlate(&r, &Config::default());
+        assert_eq!(c.issues.len(), 2);
+        assert_eq!(c.issues[0].members, vec![0, 1]);
+        assert_eq!(c.issues[0].vulnerability.as_deref(), Some("CVE-2021-44228"));
+        assert_eq!(c.issues[0].merged_by, vec![Strategy::Taxonomy]);
+        assert_eq!(
+            c.aliases.get("GHSA-jfh8-c2jp-5v3q").map(String::as_str),
+            Some("CVE-2021-44228")
+        );
+        // Different CVEs in one package: separate issues, one root-cause group.
+        assert_eq!(c.groups.len(), 1);
+        assert_eq!(c.groups[0].strategy, Strategy::RootCause);
+        assert_eq!(c.groups[0].issues, vec![0, 1]);
+        assert!((c.noise.reduction - (1.0 - 2.0 / 3.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn different_vulnerabilities_never_merge() {
+        let mut a = sca("X", "CVE-1", &[], "pkg:npm/a@1", "1");
+        let mut b = sca("X", "CVE-2", &[], "pkg:npm/a@1", "1");
+        // Even with an identical producer fingerprint.
+        a.fingerprint = Fingerprint::from_producer(None, &Default::default());
+        b.fingerprint = a.fingerprint.clone();
+        let c = correlate(&run(vec![a, b]), &Config::default());
+        assert_eq!(c.issues.len(), 2);
+        assert!(c.merges.is_empty());
+    }
+
+    #[test]
+    fn location_merges_across_tools_only_nearby_with_shared_cwe() {
+        let r = run(vec![
+            sast("Semgrep", "python.sqli", "CWE-89", "app/db.py", 10),
+            sast("Bandit", "B608", "CWE-89", "app/db.py", 12),
+            sast("Bandit", "B608", "CWE-89", "app/db.py", 20),
+            sast("Semgrep", "python.xss", "CWE-79", "app/db.py", 11),
+            sast("Bandit", "B608", "CWE-89", "app/other.py", 10),
+        ]);
+        let c = correlate(&r, &Config::default());
+        assert_eq!(c.finding_issue[0], c.finding_issue[1]);
+        assert_ne!(c.finding_issue[1], c.finding_issue[2], "8 lines apart");
+        assert_ne!(c.finding_issue[0], c.finding_issue[3], "different CWE");
+        assert_ne!(c.finding_issue[0], c.finding_issue[4], "different file");
+        assert_eq!(c.noise.merged_by.get(&Strategy::Location), Some(&1));
+        // Bandit B608 in three places: a pattern group, never a merge across files.
+        let g = c
+            .groups
+            .iter()
+            .find(|g| g.strategy == Strategy::Pattern)
+            .unwrap();
+        assert_eq!(g.key, "Bandit B608");
+        assert_eq!(g.issues.len(), 3);
+        // A higher threshold turns location merging off.
+        let strict = correlate(
+            &r,
+            &Config {
+                merge_threshold: 0.85,
+            },
+        );
+        assert_ne!(strict.finding_issue[0], strict.finding_issue[1]);
+    }
+
+    #[test]
+    fn same_tool_nearby_is_not_a_location_merge() {
+        let r = run(vec![
+            sast("Semgrep", "a", "CWE-89", "x.py", 10),
+            sast("Semgrep", "b", "CWE-89", "x.py", 11),
+        ]);
+        assert_eq!(correlate(&r, &Config::default()).issues.len(), 2);
+    }
+
+    #[test]
+    fn fingerprint_duplicates_merge_and_explain_shows_the_chain() {
+        let a = sast("CodeQL", "js/xss", "CWE-79", "a.js", 5);
+        let mut b = sast("CodeQL", "js/xss", "CWE-79", "a.js", 5);
+        b.fingerprint = a.fingerprint.clone();
+        let c3 = sast("Semgrep", "xss", "CWE-79", "a.js", 7);
+        let r = run(vec![a, b, c3]);
+        let c = correlate(&r, &Config::default());
+        assert_eq!(c.issues.len(), 1);
+        let e = explain(&r, &c, 1, 2);
+        assert!(e.same_issue);
+        assert_eq!(e.path.len(), 2, "{:?}", e.path);
+        assert_eq!(e.confidence, 0.80);
+        assert!(
+            e.checks
+                .iter()
+                .any(|k| k.strategy == Strategy::Location && k.matched)
+        );
+        let e2 = explain(&r, &c, 0, 1);
+        assert_eq!(e2.path.len(), 1);
+        assert_eq!(e2.path[0].strategy, Strategy::Fingerprint);
+    }
+
+    #[test]
+    fn issue_ids_are_stable_for_the_same_identity() {
+        let r1 = run(vec![sast("S", "r", "CWE-1", "f", 1)]);
+        let r2 = run(vec![
+            sast("T", "q", "CWE-2", "g", 9),
+            sast("S", "r", "CWE-1", "f", 1),
+        ]);
+        let (c1, c2) = (
+            correlate(&r1, &Config::default()),
+            correlate(&r2, &Config::default()),
+        );
+        assert_eq!(c1.issues[0].id, c2.issues[1].id);
+    }
+}
