@@ -10,6 +10,7 @@
 //! is the only code that writes to the terminal.
 #![warn(missing_docs)]
 
+pub mod enrich;
 pub mod error;
 pub mod ingest;
 pub mod model;
