@@ -14,3 +14,4 @@ pub mod enrich;
 pub mod error;
 pub mod ingest;
 pub mod model;
+pub mod score;
