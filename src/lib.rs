@@ -13,6 +13,7 @@
 
 pub mod config;
 pub mod correlate;
+pub mod enrich;
 pub mod error;
 pub mod evidence;
 pub mod fingerprint;
@@ -21,4 +22,5 @@ pub mod model;
 pub mod policy;
 pub mod report;
 pub mod run;
+pub mod score;
 pub mod verdict;
