@@ -15,6 +15,7 @@
 mod lenient;
 mod rdf;
 mod tagvalue;
+mod v3;
 mod xml;
 
 use crate::error::{Error, Result};
@@ -68,8 +69,8 @@ pub fn parse_rdf(path: &Path, text: &str) -> Result<Document> {
 }
 
 /// Parse SPDX 3.0 JSON-LD (`@context` spdx.org/rdf/3.0.x, `@graph`).
-pub fn parse_v3(path: &Path, _text: &str) -> Result<Document> {
-    Err(Error::input(path, "SPDX 3.0 JSON-LD is not supported yet; convert to SPDX 2.3"))
+pub fn parse_v3(path: &Path, text: &str) -> Result<Document> {
+    v3::parse(path, text)
 }
 
 /// Check an `spdxVersion` value: `SPDX-2.0` to `SPDX-2.3` are read.
