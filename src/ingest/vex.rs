@@ -7,6 +7,7 @@
 //! `product_status` lists give the status (`recommended` and other lists
 //! that state no status are not statements).
 
+mod csaf;
 mod openvex;
 
 use crate::error::Result;
@@ -19,8 +20,8 @@ pub fn parse_openvex(path: &Path, text: &str) -> Result<Document> {
 }
 
 /// Parse CSAF 2.x (`csaf_vex`, `csaf_security_advisory`, ...).
-pub fn parse_csaf(path: &Path, _text: &str) -> Result<Document> {
-    Err(crate::error::Error::input(path, "CSAF reader pending"))
+pub fn parse_csaf(path: &Path, text: &str) -> Result<Document> {
+    csaf::parse(path, text)
 }
 
 /// `Some(s)` for a non-blank string.
