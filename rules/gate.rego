@@ -18,11 +18,20 @@ import rego.v1
 
 thresholds := {"block": 9.0, "defer": 7.0}
 
-# A finding reports a problem and was not suppressed at its source.
+# A finding reports a problem, was not suppressed at its source, by VEX
+# (not_affected / fixed) or by a waiver, and is in scope for this gate
+# (with `--new-only`, only new and reintroduced issues are).
 problem(f) if {
 	f.kind in {"fail", "open", "review"}
 	not f.suppressed
+	not f.waived
+	not f.vex_status in {"not_affected", "fixed"}
+	in_scope(f)
 }
+
+in_scope(f) if not input.settings.new_only
+
+in_scope(f) if f.lifecycle in {"new", "reintroduced"}
 
 scored_at_least(f, t) if f.score >= t
 

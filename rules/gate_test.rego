@@ -9,12 +9,14 @@ finding(over) := object.union(
 		"key": "c0", "count": 1, "tool": "CodeQL", "rule_id": "js/sql-injection",
 		"kind": "fail", "level": "error", "severity": "critical", "score": 9.8,
 		"cwes": ["CWE-89"], "tags": [], "suppressed": false, "baseline_state": null,
-		"category": "sast",
+		"category": "sast", "lifecycle": "new", "vex_status": null, "waived": false,
 	},
 	over,
 )
 
-run(fs) := {"findings": fs}
+run(fs) := {"findings": fs, "settings": {"new_only": false}}
+
+new_only(fs) := {"findings": fs, "settings": {"new_only": true}}
 
 rules_of(set) := {d.rule | some d in set}
 
@@ -68,4 +70,19 @@ test_blocked_finding_is_not_also_deferred if {
 test_unscored_high_defers if {
 	ds := gate.defer with input as run([finding({"score": null, "severity": "high", "level": "warning"})])
 	rules_of(ds) == {"FX-GATE-003"}
+}
+
+test_waived_and_vex_suppressed_are_ignored if {
+	count(gate.block) == 0 with input as run([finding({"waived": true})])
+	count(gate.block) == 0 with input as run([finding({"vex_status": "not_affected"})])
+	count(gate.block) == 0 with input as run([finding({"vex_status": "fixed"})])
+	count(gate.block) == 1 with input as run([finding({"vex_status": "affected"})])
+	count(gate.block) == 1 with input as run([finding({"vex_status": "under_investigation"})])
+}
+
+test_new_only_gates_new_and_reintroduced if {
+	count(gate.block) == 0 with input as new_only([finding({"lifecycle": "unchanged"})])
+	count(gate.block) == 1 with input as new_only([finding({"lifecycle": "new"})])
+	count(gate.block) == 1 with input as new_only([finding({"lifecycle": "reintroduced"})])
+	count(gate.block) == 1 with input as run([finding({"lifecycle": "unchanged"})])
 }

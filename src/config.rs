@@ -24,6 +24,9 @@ pub struct FileConfig {
     /// `[decide]`
     #[serde(default)]
     pub decide: DecideConfig,
+    /// `[[waiver]]` entries.
+    #[serde(default)]
+    pub waiver: Vec<crate::waiver::WaiverToml>,
 }
 
 /// `[store]`
@@ -57,6 +60,12 @@ pub struct DecideConfig {
     pub policies: Vec<PathBuf>,
     /// Load the shipped policies (default true).
     pub builtin_policies: Option<bool>,
+    /// Correlation merge threshold (default 0.8).
+    pub merge_threshold: Option<f64>,
+    /// Longest waiver horizon in days (default 90).
+    pub waiver_max_days: Option<i64>,
+    /// Warn about waivers expiring within this many days (default 14).
+    pub waiver_warn_days: Option<i64>,
 }
 
 /// A loaded config file.
@@ -68,6 +77,8 @@ pub struct Loaded {
     pub config: FileConfig,
     /// SHA-256 of its text (goes into the evidence).
     pub sha256: String,
+    /// Its text (for positions in later validation).
+    pub text: String,
 }
 
 impl Loaded {
@@ -111,6 +122,7 @@ pub fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Option<Loaded>> {
         path,
         config,
         sha256: hex::encode(sha2::Sha256::digest(text.as_bytes())),
+        text,
     }))
 }
 

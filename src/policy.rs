@@ -9,6 +9,7 @@
 //! ```json
 //! { "schema_version": "fixops.policy-input/v1",
 //!   "project": "shop", "branch": "main", "time": "2026-11-21T00:00:00Z",
+//!   "settings": { "new_only": false },
 //!   "summary": { "findings": 3, "suppressed": 0, "components": 120, "statements": 4,
 //!                "by_severity": {"critical": 1, ...}, "by_tool": {"CodeQL": 2, ...} },
 //!   "inputs": [ {"path": "...", "sha256": "...", "formats": ["sarif"]} ],
@@ -16,6 +17,7 @@
 //!                   "kind": "fail", "level": "error", "severity": "high", "score": 8.8,
 //!                   "cwes": ["CWE-79"], "tags": ["security"], "suppressed": false,
 //!                   "baseline_state": "new", "category": "sast",
+//!                   "lifecycle": "new", "vex_status": null, "waived": false,
 //!                   "vulnerability": {"id": "CVE-…", "purl": "…", "package": "…",
 //!                                     "version": "…", "fixed_version": "…"} } ] }
 //! ```
@@ -174,8 +176,8 @@ impl Policy {
 
     /// Evaluate over a run: one evaluation of each decision set of each
     /// `fixops.*` package over the whole input document.
-    pub fn evaluate(&mut self, run: &Run) -> Result<PolicyOutcome> {
-        let input = PolicyInput::build(run);
+    pub fn evaluate(&mut self, run: &Run, notes: &Annotations) -> Result<PolicyOutcome> {
+        let input = PolicyInput::build(run, notes);
         let json =
             serde_json::to_string(&input.document).map_err(|e| Error::Policy(e.to_string()))?;
         self.engine
@@ -429,8 +431,36 @@ pub struct PolicyInput {
     pub classes: usize,
 }
 
+/// What triage adds to each finding before the policy sees it.
+#[derive(Debug, Clone, Default)]
+pub struct Annotations {
+    /// Per finding: its issue's lifecycle status (`new`, `unchanged`, ...).
+    pub lifecycle: Vec<&'static str>,
+    /// Per finding: its issue's VEX status, when a statement applies.
+    pub vex: Vec<Option<&'static str>>,
+    /// Per finding: whether its issue is waived.
+    pub waived: Vec<bool>,
+    /// Gate only on new and reintroduced issues.
+    pub new_only: bool,
+}
+
+impl Annotations {
+    fn lifecycle(&self, i: usize) -> &'static str {
+        self.lifecycle.get(i).copied().unwrap_or("new")
+    }
+    fn vex(&self, i: usize) -> Option<&'static str> {
+        self.vex.get(i).copied().flatten()
+    }
+    fn waived(&self, i: usize) -> bool {
+        self.waived.get(i).copied().unwrap_or(false)
+    }
+}
+
 #[derive(PartialEq, Eq, Hash)]
 struct ClassKey<'a> {
+    lifecycle: &'static str,
+    vex: Option<&'static str>,
+    waived: bool,
     tool: &'a str,
     rule: Option<&'a str>,
     kind: &'a str,
@@ -449,10 +479,13 @@ struct ClassKey<'a> {
 }
 
 impl<'a> ClassKey<'a> {
-    fn of(f: &'a Finding) -> Self {
+    fn of(f: &'a Finding, i: usize, notes: &Annotations) -> Self {
         let v = f.vulnerability.as_ref();
         let p = v.and_then(|v| v.package.as_ref());
         ClassKey {
+            lifecycle: notes.lifecycle(i),
+            vex: notes.vex(i),
+            waived: notes.waived(i),
             tool: &f.tool.name,
             rule: f.rule_id.as_deref(),
             kind: f.kind.as_str(),
@@ -499,13 +532,13 @@ pub fn category(f: &Finding) -> &'static str {
 
 impl PolicyInput {
     /// Build the input document for a run.
-    pub fn build(run: &Run) -> PolicyInput {
+    pub fn build(run: &Run, notes: &Annotations) -> PolicyInput {
         let mut index: HashMap<ClassKey<'_>, u32> = HashMap::new();
         let mut reps: Vec<usize> = Vec::new();
         let mut counts: Vec<usize> = Vec::new();
         let mut class_of = Vec::with_capacity(run.findings.len());
         for (i, f) in run.findings.iter().enumerate() {
-            let key = ClassKey::of(f);
+            let key = ClassKey::of(f, i, notes);
             let next = reps.len() as u32;
             let c = *index.entry(key).or_insert_with(|| {
                 reps.push(i);
@@ -534,6 +567,9 @@ impl PolicyInput {
                     "suppressed": f.is_suppressed(),
                     "baseline_state": f.baseline_state,
                     "category": category(f),
+                    "lifecycle": notes.lifecycle(i),
+                    "vex_status": notes.vex(i),
+                    "waived": notes.waived(i),
                 });
                 if let Some(v) = &f.vulnerability {
                     let p = v.package.as_ref();
@@ -563,6 +599,7 @@ impl PolicyInput {
             "project": run.meta.project,
             "branch": run.meta.branch,
             "time": run.meta.time,
+            "settings": { "new_only": notes.new_only },
             "summary": {
                 "findings": run.findings.len(),
                 "suppressed": run.findings.iter().filter(|f| f.is_suppressed()).count(),

@@ -6,9 +6,12 @@
 //! records. Building it is deterministic: same run, same policy, same
 //! verdict, byte for byte (the run's time is injectable).
 
+use crate::correlate::{Correlation, Group, Noise, Strategy};
+use crate::lifecycle::{Fixed, Lifecycle, Status};
 use crate::model::{Severity, Tool};
 use crate::policy::{PolicyInfo, PolicyOutcome};
 use crate::run::{InputSummary, Run};
+use crate::waiver::Waiver;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -93,6 +96,14 @@ pub struct Counts {
     pub inputs: usize,
     /// Findings.
     pub findings: usize,
+    /// Issues (findings that are the same problem counted once).
+    pub issues: usize,
+    /// Issues by lifecycle status, plus `fixed`.
+    pub by_lifecycle: BTreeMap<&'static str, usize>,
+    /// Issues suppressed by a VEX statement.
+    pub vex_suppressed: usize,
+    /// Issues waived.
+    pub waived: usize,
     /// Findings by decision.
     pub by_decision: BTreeMap<Decision, usize>,
     /// Findings by severity.
@@ -112,6 +123,8 @@ pub struct Counts {
 pub struct FindingVerdict {
     /// Position in the run (stable for one run).
     pub index: usize,
+    /// The issue it belongs to.
+    pub issue: String,
     /// Stable identity.
     pub fingerprint: String,
     /// Producer.
@@ -146,6 +159,58 @@ pub struct FindingVerdict {
     /// Policy rules that fired on it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<RuleHit>,
+}
+
+/// An issue as the verdict reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IssueVerdict {
+    /// Stable id.
+    pub id: String,
+    /// Identity across runs.
+    pub identity: String,
+    /// `new`, `unchanged`, `reintroduced` or `absent`.
+    pub lifecycle: Status,
+    /// First seen.
+    pub first_seen: String,
+    /// Highest member severity.
+    pub severity: Severity,
+    /// Alias-resolved vulnerability (SCA).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vulnerability: Option<String>,
+    /// Tools that reported it.
+    pub tools: Vec<String>,
+    /// Member findings (indices into `findings`).
+    pub findings: Vec<u32>,
+    /// Member fingerprints.
+    pub fingerprints: Vec<String>,
+    /// Strategies that merged its findings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merged_by: Vec<Strategy>,
+    /// The VEX statement that applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vex: Option<crate::vex::Applied>,
+    /// The waiver that applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<Waiver>,
+    /// The issue's decision (most severe of its findings').
+    pub decision: Decision,
+}
+
+/// What the verdict knows beyond the findings: correlation, lifecycle, VEX
+/// and waivers.
+pub struct Triage<'a> {
+    /// Correlation of the run.
+    pub correlation: &'a Correlation,
+    /// Lifecycle of its issues.
+    pub lifecycle: &'a Lifecycle,
+    /// VEX statement applied to each issue.
+    pub vex: &'a [Option<crate::vex::Applied>],
+    /// All waivers, and the one applied to each issue.
+    pub waivers: &'a [Waiver],
+    /// Waiver index per issue.
+    pub waived: &'a [Option<usize>],
+    /// Warnings from triage (waivers, intelligence).
+    pub warnings: Vec<String>,
 }
 
 /// One input as the verdict reports it.
@@ -216,6 +281,16 @@ pub struct Verdict {
     pub inputs: Vec<InputVerdict>,
     /// The policy that decided.
     pub policy: PolicyInfo,
+    /// Noise reduction by correlation.
+    pub noise: Noise,
+    /// What lifecycle compared against.
+    pub baseline: String,
+    /// Issues, in order of their first finding.
+    pub issues: Vec<IssueVerdict>,
+    /// Issues open before and gone now.
+    pub fixed: Vec<Fixed>,
+    /// Groups of issues sharing a pattern or a fix.
+    pub groups: Vec<Group>,
     /// Per-finding decisions, in input order.
     pub findings: Vec<FindingVerdict>,
     /// Warnings (skipped files, reader warnings).
@@ -225,7 +300,13 @@ pub struct Verdict {
 
 impl Verdict {
     /// Build the verdict from a run and its policy outcome.
-    pub fn build(run: &Run, outcome: PolicyOutcome, defer_exit_code: u8) -> Verdict {
+    pub fn build(
+        run: &Run,
+        triage: Triage<'_>,
+        outcome: PolicyOutcome,
+        defer_exit_code: u8,
+    ) -> Verdict {
+        let c = triage.correlation;
         let PolicyOutcome {
             info,
             per_finding,
@@ -241,13 +322,21 @@ impl Verdict {
         let mut suppressed = 0;
         for (i, f) in run.findings.iter().enumerate() {
             let hits = per_finding.get(i).cloned().unwrap_or_default();
-            let decision = hits
-                .iter()
-                .map(|h| h.decision)
-                .max()
-                .unwrap_or(Decision::Allow);
+            let issue = c.finding_issue[i] as usize;
+            // A waiver or a suppressing VEX statement turns the decision into
+            // ALLOW whatever the policy said; the rule hits stay visible.
+            let exempt = triage.waived[issue].is_some()
+                || triage.vex[issue].as_ref().is_some_and(|v| v.suppresses);
+            let decision = if exempt {
+                Decision::Allow
+            } else {
+                hits.iter()
+                    .map(|h| h.decision)
+                    .max()
+                    .unwrap_or(Decision::Allow)
+            };
             *by_decision.entry(decision).or_default() += 1;
-            for h in &hits {
+            for h in hits.iter().filter(|_| !exempt) {
                 reasons
                     .entry((h.decision, h.rule.clone()))
                     .or_insert_with(|| Reason {
@@ -270,6 +359,7 @@ impl Verdict {
             let pkg = vuln.and_then(|v| v.package.as_ref());
             findings.push(FindingVerdict {
                 index: i,
+                issue: triage.lifecycle.issues[issue].id.clone(),
                 fingerprint: f.fingerprint.value.clone(),
                 tool: f.tool.name.to_string(),
                 rule_id: f.rule_id.as_deref().map(str::to_string),
@@ -308,6 +398,43 @@ impl Verdict {
             .chain(run_level.iter().map(|h| h.decision))
             .max()
             .unwrap_or(Decision::Allow);
+        let mut by_lifecycle: BTreeMap<&'static str, usize> =
+            ["new", "unchanged", "reintroduced", "absent"]
+                .iter()
+                .map(|k| (*k, 0))
+                .collect();
+        by_lifecycle.insert("fixed", triage.lifecycle.fixed.len());
+        let issues: Vec<IssueVerdict> = c
+            .issues
+            .iter()
+            .enumerate()
+            .map(|(k, is)| {
+                let life = &triage.lifecycle.issues[k];
+                *by_lifecycle.entry(life.status.as_str()).or_default() += 1;
+                IssueVerdict {
+                    id: life.id.clone(),
+                    identity: life.identity.clone(),
+                    lifecycle: life.status,
+                    first_seen: life.first_seen.clone(),
+                    severity: is.severity,
+                    vulnerability: is.vulnerability.clone(),
+                    tools: is.tools.clone(),
+                    findings: is.members.clone(),
+                    fingerprints: is.fingerprints.clone(),
+                    merged_by: is.merged_by.clone(),
+                    vex: triage.vex[k].clone(),
+                    waiver: triage.waived[k].map(|w| triage.waivers[w].clone()),
+                    decision: is
+                        .members
+                        .iter()
+                        .map(|&m| findings[m as usize].decision)
+                        .max()
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        let mut warnings = run.warnings.clone();
+        warnings.extend(triage.warnings);
         let mut reasons: Vec<Reason> = reasons.into_values().collect();
         reasons.sort_by(|a, b| {
             b.decision
@@ -330,6 +457,13 @@ impl Verdict {
             counts: Counts {
                 inputs: run.inputs.len(),
                 findings: run.findings.len(),
+                issues: issues.len(),
+                by_lifecycle,
+                vex_suppressed: issues
+                    .iter()
+                    .filter(|i| i.vex.as_ref().is_some_and(|v| v.suppresses))
+                    .count(),
+                waived: issues.iter().filter(|i| i.waiver.is_some()).count(),
                 by_decision,
                 by_severity: run.by_severity(),
                 suppressed,
@@ -339,9 +473,19 @@ impl Verdict {
             },
             inputs: run.inputs.iter().map(InputVerdict::from).collect(),
             policy: info,
+            noise: c.noise.clone(),
+            baseline: triage.lifecycle.baseline.clone(),
+            issues,
+            fixed: triage.lifecycle.fixed.clone(),
+            groups: c.groups.clone(),
             findings,
-            warnings: run.warnings.clone(),
+            warnings,
         }
+    }
+
+    /// The issue id of finding `i`.
+    pub fn issue_of(&self, i: usize) -> Option<&str> {
+        self.findings.get(i).map(|f| f.issue.as_str())
     }
 
     /// The decision for finding `i` of the run.

@@ -432,7 +432,7 @@ fn policy_tests_pass_and_failures_are_reported() {
         .args(["policy", "test"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("9 passed, 0 failed"));
+        .stdout(predicate::str::contains("11 passed, 0 failed"));
     let t = dir.path().join("mine_test.rego");
     std::fs::write(
         &t,

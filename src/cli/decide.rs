@@ -8,7 +8,6 @@ use fixops::evidence::store::Store;
 use fixops::policy::{Policy, PolicyConfig};
 use fixops::report::{self, Format};
 use fixops::run::Run;
-use fixops::verdict::Verdict;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -41,7 +40,40 @@ pub struct DecideArgs {
     /// A minijinja template for --format markdown.
     #[arg(long, value_name = "FILE")]
     template: Option<PathBuf>,
+    /// Gate only on new and reintroduced issues.
+    #[arg(long, env = "FIXOPS_NEW_ONLY")]
+    new_only: bool,
+    /// Compare with an earlier verdict JSON or SARIF file instead of the previous run in the store.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Source tree for line-drift-robust fingerprints [default: the repository root].
+    #[arg(long, value_name = "DIR", env = "FIXOPS_SOURCE_ROOT")]
+    source_root: Option<PathBuf>,
+    /// Merge findings when a strategy's confidence reaches this (0–1) [default: 0.8].
+    #[arg(long, value_name = "X", env = "FIXOPS_MERGE_THRESHOLD")]
+    merge_threshold: Option<f64>,
+    /// A waivers file of `[[waiver]]` entries (repeatable).
+    #[arg(long = "waivers", value_name = "FILE")]
+    waiver_files: Vec<PathBuf>,
+    /// Another scanner's ignore file: .trivyignore, .trivyignore.yaml, .grype.yaml, osv-scanner.toml
+    /// (repeatable; those in the working directory are read automatically).
+    #[arg(long = "ignore-file", value_name = "FILE")]
+    ignore_files: Vec<PathBuf>,
+    /// Service this run is for (waiver scope, business context).
+    #[arg(long, env = "FIXOPS_SERVICE")]
+    service: Option<String>,
+    /// Environment this run is for (waiver scope, business context).
+    #[arg(long, env = "FIXOPS_ENVIRONMENT")]
+    environment: Option<String>,
 }
+
+/// Ignore files of other scanners read automatically from the working directory.
+const IGNORE_FILES: &[&str] = &[
+    ".trivyignore",
+    ".trivyignore.yaml",
+    ".grype.yaml",
+    "osv-scanner.toml",
+];
 
 pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
     let fc = ctx.file.as_ref().map(|l| &l.config.decide);
@@ -78,14 +110,74 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
         ),
         None => None,
     };
-    // Load the policy before reading inputs: a broken policy fails fast.
+    // Load the policy and waivers before reading inputs: broken ones fail fast.
     let mut policy = Policy::load(&PolicyConfig { builtin, paths })?;
+    let waiver_settings = fixops::waiver::Settings {
+        max_days: fc.and_then(|d| d.waiver_max_days).unwrap_or(90),
+        warn_days: fc.and_then(|d| d.waiver_warn_days).unwrap_or(14),
+    };
+    let today = fixops::waiver::today(&ctx.time);
+    let mut ignore_files = args.ignore_files.clone();
+    for name in IGNORE_FILES {
+        let p = ctx.cwd.join(name);
+        if p.is_file() && !ignore_files.contains(&p) {
+            ignore_files.push(p);
+        }
+    }
+    let config_waivers = ctx.file.as_ref().map(|l| {
+        (
+            l.path.as_path(),
+            l.text.as_str(),
+            l.config.waiver.as_slice(),
+        )
+    });
+    let waivers = fixops::waiver::load_all(
+        config_waivers,
+        &args.waiver_files,
+        &ignore_files,
+        today,
+        &waiver_settings,
+    )?;
+    let merge_threshold = args
+        .merge_threshold
+        .or_else(|| fc.and_then(|d| d.merge_threshold))
+        .unwrap_or(0.8);
+    if !(0.0..=1.0).contains(&merge_threshold) {
+        anyhow::bail!(fixops::error::Error::Usage(format!(
+            "--merge-threshold {merge_threshold}: expected a confidence between 0 and 1"
+        )));
+    }
+    let source_root = args.source_root.clone().or_else(|| repo_root(&ctx.cwd));
+    let opts = fixops::gate::Options {
+        correlate: fixops::correlate::Config { merge_threshold },
+        source_root,
+        new_only: args.new_only,
+        defer_exit_code,
+        waivers,
+        waiver_settings,
+        scope: fixops::waiver::RunScope {
+            service: args.service.clone(),
+            environment: args.environment.clone(),
+        },
+    };
     let ingested = fixops::ingest::ingest_all(&args.inputs.specs()?)?;
-    let run = Run::assemble(ctx.meta("decide"), ingested);
-    let outcome = policy.evaluate(&run)?;
-    let verdict = Verdict::build(&run, outcome, defer_exit_code);
-    if !ctx.no_store {
-        let rec = Store::open(&ctx.db)?.record(&run, Some(&verdict))?;
+    let mut run = Run::assemble(ctx.meta("decide"), ingested);
+    let mut store = if ctx.no_store {
+        None
+    } else {
+        Some(Store::open(&ctx.db)?)
+    };
+    let history = match (&args.baseline, &store) {
+        (Some(b), _) => baseline_history(b, &ctx.time)?,
+        (None, Some(s)) => s.history(&ctx.project, ctx.branch.as_deref())?,
+        (None, None) => Default::default(),
+    };
+    let decided = fixops::gate::decide(&mut run, &history, &mut policy, &opts)?;
+    let verdict = decided.verdict;
+    if let Some(s) = store.as_mut() {
+        // With an explicit baseline the store's lifecycle is left as it is.
+        let update = args.baseline.is_none().then_some(&decided.update);
+        let rec = s.record(&run, Some(&verdict), update)?;
         eprintln!(
             "fixops: recorded as run {} in {}",
             rec.run_id,
@@ -103,6 +195,76 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
     for w in &verdict.warnings {
         eprintln!("fixops: warning: {w}");
     }
-    let _ = &ctx.cwd;
     Ok(verdict.exit_code)
+}
+
+/// The repository root (a directory holding `.git`) at or above `dir`.
+fn repo_root(dir: &std::path::Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(|d| d.to_path_buf())
+}
+
+/// History from a baseline file: an earlier fixops verdict JSON (its issues)
+/// or any input fixops reads (correlated the same way).
+fn baseline_history(path: &std::path::Path, time: &str) -> Result<fixops::lifecycle::History> {
+    let text = std::fs::read_to_string(path).map_err(|e| fixops::error::Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let source = format!("baseline {}", path.display());
+    if text.contains("\"schema_version\"") && text.contains("fixops.verdict/") {
+        #[derive(serde::Deserialize)]
+        struct V {
+            issues: Vec<I>,
+        }
+        #[derive(serde::Deserialize)]
+        struct I {
+            id: String,
+            identity: String,
+            severity: fixops::model::Severity,
+            fingerprints: Vec<String>,
+        }
+        let v: V = fixops::error::from_json(path, &text, "fixops verdict")?;
+        let issues: Vec<_> = v
+            .issues
+            .into_iter()
+            .map(|i| (i.id, i.identity, i.severity, i.fingerprints))
+            .collect();
+        return Ok(fixops::lifecycle::history_from_issues(
+            source, &issues, time,
+        ));
+    }
+    let file = fixops::ingest::read_file(path, None).map_err(|e| match e {
+        fixops::ingest::ReadError::Fatal(e) => e,
+        fixops::ingest::ReadError::Unrecognized(m) => fixops::error::Error::input(path, m),
+    })?;
+    let run = Run::assemble(
+        fixops::run::RunMeta {
+            project: String::new(),
+            branch: None,
+            time: time.to_string(),
+            command: "baseline".into(),
+        },
+        fixops::ingest::Ingested {
+            files: vec![file],
+            warnings: Vec::new(),
+        },
+    );
+    let c = fixops::correlate::correlate(&run, &Default::default());
+    let issues: Vec<_> = c
+        .issues
+        .iter()
+        .map(|i| {
+            (
+                i.id.clone(),
+                i.identity.clone(),
+                i.severity,
+                i.fingerprints.clone(),
+            )
+        })
+        .collect();
+    Ok(fixops::lifecycle::history_from_issues(
+        source, &issues, time,
+    ))
 }

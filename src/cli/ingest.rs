@@ -86,7 +86,7 @@ pub fn run(ctx: &Context, args: &IngestArgs) -> Result<u8> {
         .collect();
     let run = Run::assemble(ctx.meta("ingest"), ingested);
     let run_id = if errors.is_empty() && !ctx.no_store {
-        Some(Store::open(&ctx.db)?.record(&run, None)?.run_id)
+        Some(Store::open(&ctx.db)?.record(&run, None, None)?.run_id)
     } else {
         None
     };

@@ -52,7 +52,7 @@ enum Command {
     /// Read inputs, record them, and print a summary per file.
     Ingest(ingest::IngestArgs),
     /// Ingest, evaluate the policies and print the verdict; the exit code is the decision.
-    Decide(decide::DecideArgs),
+    Decide(Box<decide::DecideArgs>),
     /// Policy tools.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),

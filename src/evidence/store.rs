@@ -51,43 +51,12 @@ const MIGRATIONS: &[&str] = &[
         statements INTEGER NOT NULL,
         PRIMARY KEY (run_id, idx)
     ) WITHOUT ROWID;
-    CREATE TABLE findings (
-        run_id INTEGER NOT NULL,
-        idx INTEGER NOT NULL,
-        input_idx INTEGER NOT NULL,
-        fingerprint TEXT NOT NULL,
-        tool TEXT NOT NULL,
-        rule_id TEXT,
-        severity TEXT NOT NULL,
-        score REAL,
-        path TEXT,
-        line INTEGER,
-        vuln_id TEXT,
-        purl TEXT,
-        decision TEXT NOT NULL,
-        PRIMARY KEY (run_id, idx)
-    ) WITHOUT ROWID;
-    CREATE TABLE components (
-        run_id INTEGER NOT NULL,
-        idx INTEGER NOT NULL,
-        input_idx INTEGER NOT NULL,
-        bom_ref TEXT NOT NULL,
-        name TEXT NOT NULL,
-        version TEXT,
-        purl TEXT,
-        is_root INTEGER NOT NULL,
-        PRIMARY KEY (run_id, idx)
-    ) WITHOUT ROWID;
-    CREATE TABLE statements (
-        run_id INTEGER NOT NULL,
-        idx INTEGER NOT NULL,
-        input_idx INTEGER NOT NULL,
-        vulnerability TEXT NOT NULL,
-        products TEXT NOT NULL,
-        status TEXT NOT NULL,
-        justification TEXT,
-        timestamp TEXT,
-        PRIMARY KEY (run_id, idx)
+    CREATE TABLE run_blobs (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        kind TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (run_id, kind)
     ) WITHOUT ROWID;",
     // v2: threat-intelligence snapshots
     "CREATE TABLE intel_snapshots (
@@ -119,6 +88,35 @@ const MIGRATIONS: &[&str] = &[
         epss REAL NOT NULL,
         percentile REAL NOT NULL,
         PRIMARY KEY (snapshot_id, cve)
+    ) WITHOUT ROWID;",
+    // v3: issue lifecycle per project and branch
+    "CREATE TABLE issue_state (
+        project TEXT NOT NULL,
+        branch TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        issue_id TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        first_run INTEGER NOT NULL,
+        fixed_at TEXT,
+        fixed_run INTEGER,
+        times_fixed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (project, branch, identity)
+    ) WITHOUT ROWID;
+    CREATE TABLE issue_fingerprints (
+        project TEXT NOT NULL,
+        branch TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        PRIMARY KEY (project, branch, fingerprint)
+    ) WITHOUT ROWID;
+    CREATE TABLE fix_durations (
+        project TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        fixed_run INTEGER NOT NULL,
+        days REAL NOT NULL,
+        PRIMARY KEY (project, identity, fixed_run)
     ) WITHOUT ROWID;",
 ];
 
@@ -241,7 +239,12 @@ impl Store {
     }
 
     /// Record a run and (for `decide`) its verdict in one transaction.
-    pub fn record(&mut self, run: &Run, verdict: Option<&Verdict>) -> Result<Recorded> {
+    pub fn record(
+        &mut self,
+        run: &Run,
+        verdict: Option<&Verdict>,
+        lifecycle: Option<&crate::lifecycle::LifecycleUpdate>,
+    ) -> Result<Recorded> {
         let content_digest = content_digest(run, verdict);
         let path = self.path.clone();
         let e = |e: rusqlite::Error| Error::Store {
@@ -316,42 +319,26 @@ impl Store {
                 .map_err(e)?;
             }
         }
-        insert_findings(&tx, run_id, run, verdict).map_err(e)?;
+        let blobs = run_blobs(run, verdict).map_err(|m| Error::Store {
+            path: self.path.clone(),
+            message: m,
+        })?;
         {
             let mut st = tx
-                .prepare("INSERT INTO components VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .prepare("INSERT INTO run_blobs VALUES (?1, ?2, ?3, ?4)")
                 .map_err(e)?;
-            for (i, (input, c)) in run.components.iter().enumerate() {
+            for (kind, data) in &blobs {
                 st.execute(params![
                     run_id,
-                    i as i64,
-                    *input as i64,
-                    c.bom_ref,
-                    c.name,
-                    c.version,
-                    c.purl,
-                    c.is_root as i64
+                    kind,
+                    hex::encode(Sha256::digest(data)),
+                    data
                 ])
                 .map_err(e)?;
             }
         }
-        {
-            let mut st = tx
-                .prepare("INSERT INTO statements VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-                .map_err(e)?;
-            for (i, (input, s)) in run.statements.iter().enumerate() {
-                st.execute(params![
-                    run_id,
-                    i as i64,
-                    *input as i64,
-                    s.vulnerability,
-                    s.products.join("\n"),
-                    s.status.as_str(),
-                    s.justification,
-                    s.timestamp
-                ])
-                .map_err(e)?;
-            }
+        if let Some(u) = lifecycle {
+            apply_lifecycle(&tx, run_id, &run.meta, u).map_err(e)?;
         }
         tx.commit().map_err(e)?;
         Ok(Recorded { run_id, hash })
@@ -565,37 +552,239 @@ fn snapshot_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Snapshot> {
     })
 }
 
-fn insert_findings(
-    tx: &rusqlite::Transaction<'_>,
-    run_id: i64,
+/// The run's contents as JSON blobs: findings (compact), components, VEX
+/// statements and, for `decide`, the verdict.
+fn run_blobs(
     run: &Run,
     verdict: Option<&Verdict>,
+) -> std::result::Result<Vec<(&'static str, Vec<u8>)>, String> {
+    #[derive(serde::Serialize)]
+    struct F<'a> {
+        fp: &'a str,
+        tool: &'a str,
+        rule: Option<&'a str>,
+        sev: &'static str,
+        score: Option<f64>,
+        path: Option<&'a str>,
+        line: Option<u32>,
+        vuln: Option<&'a str>,
+        purl: Option<&'a str>,
+        input: u32,
+        decision: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        issue: Option<&'a str>,
+    }
+    let findings: Vec<F<'_>> = run
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let loc = f.primary_location();
+            let v = f.vulnerability.as_ref();
+            F {
+                fp: &f.fingerprint.value,
+                tool: &f.tool.name,
+                rule: f.rule_id.as_deref(),
+                sev: f.severity.as_str(),
+                score: f.score,
+                path: loc.and_then(|l| l.uri.as_deref()),
+                line: loc.and_then(|l| l.start_line),
+                vuln: v.map(|v| v.id.as_str()),
+                purl: v
+                    .and_then(|v| v.package.as_ref())
+                    .and_then(|p| p.purl.as_deref()),
+                input: run.finding_input[i],
+                decision: verdict
+                    .map_or(Decision::Allow, |v| v.decision_of(i))
+                    .as_str(),
+                issue: verdict.and_then(|v| v.issue_of(i)),
+            }
+        })
+        .collect();
+    let enc = |v: &dyn erased::Ser| v.to_json();
+    let mut out = vec![("findings", enc(&findings)?)];
+    let components: Vec<_> = run.components.iter().map(|(i, c)| (i, c)).collect();
+    out.push(("components", enc(&components)?));
+    let statements: Vec<_> = run.statements.iter().map(|(i, s)| (i, s)).collect();
+    out.push(("statements", enc(&statements)?));
+    if let Some(v) = verdict {
+        out.push(("verdict", enc(v)?));
+    }
+    Ok(out)
+}
+
+mod erased {
+    /// Serialize any value to JSON bytes (keeps `run_blobs` free of generics).
+    pub trait Ser {
+        fn to_json(&self) -> Result<Vec<u8>, String>;
+    }
+    impl<T: serde::Serialize + ?Sized> Ser for T {
+        fn to_json(&self) -> Result<Vec<u8>, String> {
+            serde_json::to_vec(self).map_err(|e| e.to_string())
+        }
+    }
+}
+
+fn apply_lifecycle(
+    tx: &rusqlite::Transaction<'_>,
+    run_id: i64,
+    meta: &crate::run::RunMeta,
+    u: &crate::lifecycle::LifecycleUpdate,
 ) -> rusqlite::Result<()> {
-    let mut st = tx.prepare(
-        "INSERT INTO findings VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    let branch = meta.branch.as_deref().unwrap_or("");
+    let mut ins = tx.prepare(
+        "INSERT OR IGNORE INTO issue_state (project, branch, identity, issue_id, severity, first_seen, first_run)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
-    for (i, f) in run.findings.iter().enumerate() {
-        let loc = f.primary_location();
-        let decision = verdict.map_or(Decision::Allow, |v| v.decision_of(i));
-        let vuln = f.vulnerability.as_ref();
-        st.execute(params![
-            run_id,
-            i as i64,
-            run.finding_input[i] as i64,
-            f.fingerprint.value,
-            &*f.tool.name,
-            f.rule_id.as_deref(),
-            f.severity.as_str(),
-            f.score,
-            loc.and_then(|l| l.uri.as_deref()),
-            loc.and_then(|l| l.start_line),
-            vuln.map(|v| v.id.as_str()),
-            vuln.and_then(|v| v.package.as_ref())
-                .and_then(|p| p.purl.as_deref()),
-            decision.as_str()
+    for (identity, id, sev) in &u.new {
+        ins.execute(params![
+            meta.project,
+            branch,
+            identity,
+            id,
+            sev,
+            meta.time,
+            run_id
         ])?;
     }
+    let mut re = tx.prepare(
+        "UPDATE issue_state SET fixed_at = NULL, fixed_run = NULL WHERE project = ?1 AND branch = ?2 AND identity = ?3",
+    )?;
+    for identity in &u.reintroduced {
+        re.execute(params![meta.project, branch, identity])?;
+    }
+    let mut fix = tx.prepare(
+        "UPDATE issue_state SET fixed_at = ?4, fixed_run = ?5, times_fixed = times_fixed + 1
+         WHERE project = ?1 AND branch = ?2 AND identity = ?3",
+    )?;
+    let mut dur = tx.prepare("INSERT OR REPLACE INTO fix_durations VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    for (identity, sev, days) in &u.fixed {
+        fix.execute(params![meta.project, branch, identity, meta.time, run_id])?;
+        if let Some(d) = days {
+            dur.execute(params![meta.project, sev, identity, run_id, d])?;
+        }
+    }
+    let mut fp = tx.prepare("INSERT OR IGNORE INTO issue_fingerprints VALUES (?1, ?2, ?3, ?4)")?;
+    for (f, identity) in &u.fingerprints {
+        fp.execute(params![meta.project, branch, f, identity])?;
+    }
     Ok(())
+}
+
+impl Store {
+    /// The lifecycle history of a project and branch.
+    pub fn history(
+        &self,
+        project: &str,
+        branch: Option<&str>,
+    ) -> Result<crate::lifecycle::History> {
+        use crate::lifecycle::{History, Known};
+        let branch = branch.unwrap_or("");
+        let mut h = History {
+            source: "none (first run of this project and branch)".into(),
+            ..Default::default()
+        };
+        let last: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT max(first_run) FROM issue_state WHERE project = ?1 AND branch = ?2",
+                params![project, branch],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT identity, issue_id, severity, first_seen, fixed_at FROM issue_state WHERE project = ?1 AND branch = ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params![project, branch], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    Known {
+                        issue_id: r.get(1)?,
+                        severity: r.get(2)?,
+                        first_seen: r.get(3)?,
+                        fixed_at: r.get(4)?,
+                    },
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            let (identity, k) = row.map_err(|e| self.err(e))?;
+            h.known.insert(identity, k);
+        }
+        let mut st = self
+            .conn
+            .prepare("SELECT fingerprint, identity FROM issue_fingerprints WHERE project = ?1 AND branch = ?2")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params![project, branch], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            let (fp, identity) = row.map_err(|e| self.err(e))?;
+            h.fingerprints.insert(fp, identity);
+        }
+        let prev: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT max(id) FROM runs WHERE project = ?1 AND coalesce(branch, '') = ?2 AND command = 'decide'",
+                params![project, branch],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        if let Some(id) = prev {
+            h.present = true;
+            h.source = format!(
+                "run {id} of {project}{}",
+                if branch.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({branch})")
+                }
+            );
+        } else if last.is_some() {
+            h.present = true;
+        }
+        Ok(h)
+    }
+
+    /// Observed fix durations in days, per severity, for a project.
+    pub fn fix_durations(
+        &self,
+        project: &str,
+    ) -> Result<std::collections::BTreeMap<String, Vec<f64>>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT severity, days FROM fix_durations WHERE project = ?1 ORDER BY fixed_run, identity")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([project], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+        for row in rows {
+            let (s, d) = row.map_err(|e| self.err(e))?;
+            out.entry(s).or_default().push(d);
+        }
+        Ok(out)
+    }
+
+    /// A stored blob of a run (`findings`, `components`, `statements`, `verdict`).
+    pub fn blob(&self, run_id: i64, kind: &str) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .query_row(
+                "SELECT data FROM run_blobs WHERE run_id = ?1 AND kind = ?2",
+                params![run_id, kind],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
 }
 
 /// Digest of everything a run records: inputs, finding identities and
@@ -691,8 +880,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("nested/dir/s.db");
         let mut s = Store::open(&db).unwrap();
-        let a = s.record(&empty_run("2026-01-01T00:00:00Z"), None).unwrap();
-        let b = s.record(&empty_run("2026-01-02T00:00:00Z"), None).unwrap();
+        let a = s
+            .record(&empty_run("2026-01-01T00:00:00Z"), None, None)
+            .unwrap();
+        let b = s
+            .record(&empty_run("2026-01-02T00:00:00Z"), None, None)
+            .unwrap();
         assert_ne!(a.hash, b.hash);
         assert_eq!(s.verify_chain().unwrap(), Ok(2));
         s.conn

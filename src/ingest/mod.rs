@@ -370,7 +370,11 @@ pub fn parse_text(
         Detected::CyclonedxXml => cyclonedx::parse_xml(path, text)?,
         Detected::SpdxJson => spdx::parse_json(path, text)?,
         Detected::SpdxTagValue => spdx::parse_tag_value(path, text)?,
-        Detected::SpdxYaml => spdx::parse_json_as(path, &yaml_to_json(path, text)?, crate::model::Format::SpdxYaml)?,
+        Detected::SpdxYaml => spdx::parse_json_as(
+            path,
+            &yaml_to_json(path, text)?,
+            crate::model::Format::SpdxYaml,
+        )?,
         Detected::SpdxXml => spdx::parse_xml(path, text)?,
         Detected::SpdxRdf => spdx::parse_rdf(path, text)?,
         Detected::Spdx3 => spdx::parse_v3(path, text)?,

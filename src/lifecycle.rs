@@ -1,0 +1,259 @@
+//! Lifecycle: each issue against the previous run of the same project and
+//! branch (or a baseline file): `new`, `unchanged`, `reintroduced`, and the
+//! issues that are now `fixed`.
+//!
+//! Input: a [`Correlation`] and a [`History`] (from the evidence store or a
+//! baseline file). Output: [`Lifecycle`], the status of every issue, the
+//! fixed issues, and the [`LifecycleUpdate`] the store applies in the same
+//! transaction that records the run. Identities are sticky: an issue keeps
+//! the identity it was first seen under as long as any of its fingerprints
+//! matches, so regrouping does not turn an old issue into a new one. SARIF
+//! `baselineState` decides when there is no history at all.
+
+use crate::correlate::Correlation;
+use crate::model::{BaselineState, Severity};
+use crate::run::Run;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+/// Status of an issue present in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Not seen before.
+    New,
+    /// Open in the previous run.
+    Unchanged,
+    /// Fixed before, present again.
+    Reintroduced,
+    /// The producer says the result is absent (SARIF `baselineState: absent`).
+    Absent,
+}
+
+impl Status {
+    /// Lower-case word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Unchanged => "unchanged",
+            Status::Reintroduced => "reintroduced",
+            Status::Absent => "absent",
+        }
+    }
+}
+
+/// What is known about an issue from history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    /// Issue id it was first seen under.
+    pub issue_id: String,
+    /// Severity when last recorded.
+    pub severity: String,
+    /// First seen (RFC 3339).
+    pub first_seen: String,
+    /// When it was fixed, if it is fixed now.
+    pub fixed_at: Option<String>,
+}
+
+/// History to compare against.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// Where it came from (`run 12`, `baseline verdict.json`, `none`).
+    pub source: String,
+    /// Whether there is any history (first runs have none).
+    pub present: bool,
+    /// Issues by identity.
+    pub known: HashMap<String, Known>,
+    /// Fingerprint → identity.
+    pub fingerprints: HashMap<String, String>,
+}
+
+/// An issue that was open and is gone now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fixed {
+    /// Issue id.
+    pub id: String,
+    /// Identity.
+    pub identity: String,
+    /// Severity when last seen.
+    pub severity: String,
+    /// First seen.
+    pub first_seen: String,
+    /// Days from first seen to this run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_open: Option<f64>,
+}
+
+/// Lifecycle of one issue.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IssueLifecycle {
+    /// Status.
+    pub status: Status,
+    /// Identity (sticky across runs).
+    pub identity: String,
+    /// Issue id (sticky across runs).
+    pub id: String,
+    /// First seen (this run's time when new).
+    pub first_seen: String,
+}
+
+/// The store changes that record the lifecycle (applied with the run).
+#[derive(Debug, Clone, Default)]
+pub struct LifecycleUpdate {
+    /// `(identity, issue id, severity)` first seen now.
+    pub new: Vec<(String, String, String)>,
+    /// Identities fixed before and seen again.
+    pub reintroduced: Vec<String>,
+    /// Identities fixed now, with days open.
+    pub fixed: Vec<(String, String, Option<f64>)>,
+    /// `(fingerprint, identity)` pairs not yet known.
+    pub fingerprints: Vec<(String, String)>,
+}
+
+/// Lifecycle of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lifecycle {
+    /// What was compared against.
+    pub baseline: String,
+    /// Per issue, indexed like `Correlation::issues`.
+    pub issues: Vec<IssueLifecycle>,
+    /// Issues open before and absent now.
+    pub fixed: Vec<Fixed>,
+}
+
+/// Days between two RFC 3339 times.
+pub fn days_between(from: &str, to: &str) -> Option<f64> {
+    use time::OffsetDateTime;
+    use time::format_description::well_known::Rfc3339;
+    let a = OffsetDateTime::parse(from, &Rfc3339).ok()?;
+    let b = OffsetDateTime::parse(to, &Rfc3339).ok()?;
+    Some((b - a).as_seconds_f64() / 86_400.0)
+}
+
+/// Compare a correlated run with its history.
+pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, LifecycleUpdate) {
+    let now = &run.meta.time;
+    let mut out = Vec::with_capacity(c.issues.len());
+    let mut update = LifecycleUpdate::default();
+    let mut seen: HashSet<String> = HashSet::new();
+    for is in &c.issues {
+        // Sticky identity: the identity any member fingerprint was recorded under.
+        let identity = if h.known.contains_key(&is.identity) {
+            is.identity.clone()
+        } else {
+            is.fingerprints
+                .iter()
+                .find_map(|fp| h.fingerprints.get(fp))
+                .cloned()
+                .unwrap_or_else(|| is.identity.clone())
+        };
+        let (status, id, first_seen) = match h.known.get(&identity) {
+            Some(k) if k.fixed_at.is_none() => {
+                (Status::Unchanged, k.issue_id.clone(), k.first_seen.clone())
+            }
+            Some(k) => {
+                update.reintroduced.push(identity.clone());
+                (
+                    Status::Reintroduced,
+                    k.issue_id.clone(),
+                    k.first_seen.clone(),
+                )
+            }
+            None => {
+                let producer = producer_state(run, &is.members);
+                let status = match (h.present, producer) {
+                    (false, Some(BaselineState::Unchanged | BaselineState::Updated)) => {
+                        Status::Unchanged
+                    }
+                    (false, Some(BaselineState::Absent)) => Status::Absent,
+                    _ => Status::New,
+                };
+                update.new.push((
+                    identity.clone(),
+                    is.id.clone(),
+                    is.severity.as_str().to_string(),
+                ));
+                (status, is.id.clone(), now.clone())
+            }
+        };
+        for fp in &is.fingerprints {
+            if !h.fingerprints.contains_key(fp) {
+                update.fingerprints.push((fp.clone(), identity.clone()));
+            }
+        }
+        seen.insert(identity.clone());
+        out.push(IssueLifecycle {
+            status,
+            identity,
+            id,
+            first_seen,
+        });
+    }
+    let mut fixed: Vec<Fixed> = h
+        .known
+        .iter()
+        .filter(|(identity, k)| k.fixed_at.is_none() && !seen.contains(*identity))
+        .map(|(identity, k)| Fixed {
+            id: k.issue_id.clone(),
+            identity: identity.clone(),
+            severity: k.severity.clone(),
+            first_seen: k.first_seen.clone(),
+            days_open: days_between(&k.first_seen, now),
+        })
+        .collect();
+    fixed.sort_by(|a, b| a.identity.cmp(&b.identity));
+    update.fixed = fixed
+        .iter()
+        .map(|f| (f.identity.clone(), f.severity.clone(), f.days_open))
+        .collect();
+    (
+        Lifecycle {
+            baseline: h.source.clone(),
+            issues: out,
+            fixed,
+        },
+        update,
+    )
+}
+
+/// The producer's baseline state when every member agrees on one.
+fn producer_state(run: &Run, members: &[u32]) -> Option<BaselineState> {
+    let mut st = None;
+    for &m in members {
+        let s = run.findings[m as usize].baseline_state?;
+        match st {
+            None => st = Some(s),
+            Some(x) if x == s => {}
+            Some(_) => return None,
+        }
+    }
+    st
+}
+
+/// History from a baseline file's issues: every issue counts as open.
+pub fn history_from_issues(
+    source: String,
+    issues: &[(String, String, Severity, Vec<String>)],
+    time: &str,
+) -> History {
+    let mut h = History {
+        source,
+        present: true,
+        ..Default::default()
+    };
+    for (id, identity, sev, fps) in issues {
+        h.known.insert(
+            identity.clone(),
+            Known {
+                issue_id: id.clone(),
+                severity: sev.as_str().to_string(),
+                first_seen: time.to_string(),
+                fixed_at: None,
+            },
+        );
+        for fp in fps {
+            h.fingerprints.insert(fp.clone(), identity.clone());
+        }
+    }
+    h
+}
