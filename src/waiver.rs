@@ -704,3 +704,196 @@ pub fn load_all(
 pub fn today(time: &str) -> time::Date {
     date_of(time).unwrap_or(time::Date::MIN)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/waivers")
+            .join(name)
+    }
+
+    fn day(s: &str) -> time::Date {
+        date_of(s).unwrap()
+    }
+
+    #[test]
+    fn fixops_waivers_require_reason_owner_expiry_and_a_horizon() {
+        let ws = read_waiver_file(
+            &fixture("waivers.toml"),
+            day("2026-11-21"),
+            &Settings::default(),
+        )
+        .unwrap();
+        assert_eq!(ws.len(), 2);
+        assert!(ws.iter().all(Waiver::governed));
+        assert_eq!(
+            ws[0].source,
+            format!("{}:1", fixture("waivers.toml").display())
+        );
+        // The same file, read 60 days earlier, is beyond the 90-day horizon.
+        let err = read_waiver_file(
+            &fixture("waivers.toml"),
+            day("2026-08-01"),
+            &Settings::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("more than 90 days ahead"), "{err}");
+        let bad = |body: &str| {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("w.toml");
+            std::fs::write(&p, body).unwrap();
+            read_waiver_file(&p, day("2026-11-21"), &Settings::default())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            bad("[[waiver]]\nrule = \"x\"\nowner = \"o\"\nexpires = 2026-12-01\n")
+                .contains("`reason` is required")
+        );
+        assert!(
+            bad("[[waiver]]\nrule = \"x\"\nreason = \"r\"\nexpires = 2026-12-01\n")
+                .contains("`owner` is required")
+        );
+        assert!(
+            bad("[[waiver]]\nrule = \"x\"\nreason = \"r\"\nowner = \"o\"\n")
+                .contains("`expires` is required")
+        );
+        assert!(
+            bad("[[waiver]]\nreason = \"r\"\nowner = \"o\"\nexpires = 2026-12-01\n")
+                .contains("no scope")
+        );
+        let e = bad(
+            "[[waiver]]\nrule = \"x\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2026-12-01\nowners = 1\n",
+        );
+        assert!(e.contains("line 6"), "{e}");
+    }
+
+    #[test]
+    fn trivyignore_keeps_expiry_and_comment_reason() {
+        let ws = read_ignore_file(&fixture(".trivyignore")).unwrap();
+        assert_eq!(ws.len(), 3);
+        assert_eq!(ws[0].scope.vulnerability.as_deref(), Some("CVE-2021-23337"));
+        assert_eq!(ws[0].expires.as_deref(), Some("2026-12-01"));
+        assert!(ws[0].reason.as_deref().unwrap().contains("_.template"));
+        assert!(ws[0].governed());
+        assert!(!ws[1].governed(), "no reason, no expiry");
+        assert_eq!(ws[2].scope.rule.as_deref(), Some("AVD-DS-0002"));
+    }
+
+    #[test]
+    fn trivyignore_yaml_grype_and_osv() {
+        let t = read_ignore_file(&fixture(".trivyignore.yaml")).unwrap();
+        assert_eq!(t.len(), 3);
+        assert_eq!(
+            t[0].scope.purl.as_deref(),
+            Some("pkg:maven/org.apache.logging.log4j/log4j-core")
+        );
+        assert_eq!(t[0].expires.as_deref(), Some("2026-11-30"));
+        assert!(t[0].governed());
+        assert!(t[1].scope.path.is_some() && !t[1].governed());
+        assert_eq!(t[2].scope.rule.as_deref(), Some("AVD-DS-0001"));
+        let g = read_ignore_file(&fixture(".grype.yaml")).unwrap();
+        assert_eq!(g.len(), 2);
+        assert_eq!(
+            g[1].scope.purl.as_deref(),
+            Some("pkg:npm/body-parser@1.20.3")
+        );
+        assert!(
+            g.iter().all(|w| !w.governed()),
+            "grype rules carry no expiry"
+        );
+        let o = read_ignore_file(&fixture("osv-scanner.toml")).unwrap();
+        assert_eq!(o.len(), 2);
+        assert_eq!(o[0].expires.as_deref(), Some("2026-12-15"));
+        assert!(o[0].governed() && !o[1].governed());
+    }
+
+    #[test]
+    fn expiry_follows_the_injected_clock() {
+        use crate::ingest::Ingested;
+        use crate::model::*;
+        use crate::run::{Run, RunMeta};
+        use std::sync::Arc;
+        let mut run = Run::assemble(
+            RunMeta {
+                project: "p".into(),
+                branch: None,
+                time: "t".into(),
+                command: "decide".into(),
+            },
+            Ingested::default(),
+        );
+        let mut f = Finding {
+            tool: Tool {
+                name: Arc::from("CodeQL"),
+                version: None,
+            },
+            rule_id: Some(Arc::from("js/unused-local-variable")),
+            rule_name: None,
+            help_uri: None,
+            kind: ResultKind::Fail,
+            level: Level::Note,
+            severity: Severity::Info,
+            score: None,
+            message: "m".into(),
+            locations: vec![Location {
+                uri: Some(Arc::from("src/legacy/a.js")),
+                start_line: Some(3),
+                ..Default::default()
+            }],
+            related_locations: vec![],
+            producer_fingerprints: Default::default(),
+            fingerprint: Fingerprint::for_code("r", "p", "b", FingerprintSource::Message),
+            suppressions: vec![],
+            baseline_state: None,
+            code_flows: 0,
+            cwes: vec![],
+            tags: vec![],
+            vulnerability: None,
+            properties: None,
+        };
+        run.findings.push(f.clone());
+        f.locations[0].uri = Some(Arc::from("src/new/b.js"));
+        f.fingerprint = Fingerprint::for_code("r", "q", "b", FingerprintSource::Message);
+        run.findings.push(f);
+        run.finding_input = vec![0, 0];
+        let c = crate::correlate::correlate(&run, &Default::default());
+        let ws = read_waiver_file(
+            &fixture("waivers.toml"),
+            day("2026-11-21"),
+            &Settings::default(),
+        )
+        .unwrap();
+        let s = Settings::default();
+        let before = apply(&ws, &run, &c, &RunScope::default(), day("2026-11-21"), &s);
+        assert_eq!(
+            before.per_issue,
+            vec![Some(1), None],
+            "only the legacy path is waived"
+        );
+        assert!(
+            before
+                .warnings
+                .iter()
+                .any(|w| w.contains("W-legacy") && w.contains("expires in 4 days"))
+        );
+        assert!(
+            before
+                .warnings
+                .iter()
+                .any(|w| w.contains("W-log4j") && w.contains("matched nothing"))
+        );
+        let after = apply(&ws, &run, &c, &RunScope::default(), day("2026-11-26"), &s);
+        assert_eq!(after.per_issue, vec![None, None]);
+        assert!(
+            after
+                .warnings
+                .iter()
+                .any(|w| w.contains("W-legacy") && w.contains("expired on 2026-11-25"))
+        );
+    }
+}

@@ -1,0 +1,258 @@
+//! Lifecycle through the real store over several runs, and VEX precedence.
+
+use fixops::evidence::store::Store;
+use fixops::gate::{self, Options};
+use fixops::ingest::Ingested;
+use fixops::lifecycle::Status;
+use fixops::model::*;
+use fixops::policy::{Policy, PolicyConfig};
+use fixops::run::{Run, RunMeta};
+use std::sync::Arc;
+
+fn finding(rule: &str, path: &str) -> Finding {
+    Finding {
+        tool: Tool {
+            name: Arc::from("Semgrep"),
+            version: None,
+        },
+        rule_id: Some(Arc::from(rule)),
+        rule_name: None,
+        help_uri: None,
+        kind: ResultKind::Fail,
+        level: Level::Error,
+        severity: Severity::Critical,
+        score: Some(9.5),
+        message: format!("{rule} in {path}"),
+        locations: vec![Location {
+            uri: Some(Arc::from(path)),
+            start_line: Some(10),
+            ..Default::default()
+        }],
+        related_locations: vec![],
+        producer_fingerprints: Default::default(),
+        fingerprint: Fingerprint::for_code(rule, path, "window", FingerprintSource::Message),
+        suppressions: vec![],
+        baseline_state: None,
+        code_flows: 0,
+        cwes: vec![],
+        tags: vec![],
+        vulnerability: None,
+        properties: None,
+    }
+}
+
+fn run(time: &str, findings: Vec<Finding>) -> Run {
+    let mut r = Run::assemble(
+        RunMeta {
+            project: "acme/shop".into(),
+            branch: Some("main".into()),
+            time: time.into(),
+            command: "decide".into(),
+        },
+        Ingested::default(),
+    );
+    r.finding_input = vec![0; findings.len()];
+    r.findings = findings;
+    r
+}
+
+fn decide(store: &mut Store, mut r: Run, new_only: bool) -> fixops::verdict::Verdict {
+    let history = store.history("acme/shop", Some("main")).unwrap();
+    let mut policy = Policy::load(&PolicyConfig {
+        builtin: true,
+        paths: vec![],
+    })
+    .unwrap();
+    let opts = Options {
+        new_only,
+        defer_exit_code: 3,
+        ..Default::default()
+    };
+    let d = gate::decide(&mut r, &history, &mut policy, &opts).unwrap();
+    store.record(&r, Some(&d.verdict), Some(&d.update)).unwrap();
+    d.verdict
+}
+
+fn status_of(v: &fixops::verdict::Verdict, rule: &str) -> Status {
+    let f = v
+        .findings
+        .iter()
+        .find(|f| f.rule_id.as_deref() == Some(rule))
+        .unwrap();
+    v.issues.iter().find(|i| i.id == f.issue).unwrap().lifecycle
+}
+
+#[test]
+fn new_unchanged_fixed_reintroduced_through_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let a = || finding("sqli", "app/db.py");
+    let b = || finding("xss", "app/web.py");
+
+    let v1 = decide(
+        &mut store,
+        run("2026-11-01T00:00:00Z", vec![a(), b()]),
+        false,
+    );
+    assert_eq!(
+        (status_of(&v1, "sqli"), status_of(&v1, "xss")),
+        (Status::New, Status::New)
+    );
+    assert!(v1.baseline.starts_with("none"), "{}", v1.baseline);
+
+    let v2 = decide(
+        &mut store,
+        run("2026-11-02T00:00:00Z", vec![a(), b()]),
+        false,
+    );
+    assert_eq!(
+        (status_of(&v2, "sqli"), status_of(&v2, "xss")),
+        (Status::Unchanged, Status::Unchanged)
+    );
+    assert!(v2.baseline.contains("run 1"), "{}", v2.baseline);
+    assert_eq!(v2.issues[0].first_seen, "2026-11-01T00:00:00Z");
+    // Without --new-only, unchanged critical issues still block.
+    assert_eq!(v2.verdict, fixops::verdict::Decision::Block);
+
+    let v3 = decide(&mut store, run("2026-11-06T00:00:00Z", vec![a()]), true);
+    assert_eq!(status_of(&v3, "sqli"), Status::Unchanged);
+    assert_eq!(v3.fixed.len(), 1);
+    assert_eq!(v3.fixed[0].days_open, Some(5.0));
+    assert_eq!(
+        v3.verdict,
+        fixops::verdict::Decision::Allow,
+        "unchanged issues do not gate with --new-only"
+    );
+
+    let v4 = decide(
+        &mut store,
+        run("2026-11-07T00:00:00Z", vec![a(), b()]),
+        true,
+    );
+    assert_eq!(status_of(&v4, "xss"), Status::Reintroduced);
+    assert_eq!(
+        v4.verdict,
+        fixops::verdict::Decision::Block,
+        "reintroduced issues gate with --new-only"
+    );
+    assert_eq!(v4.counts.by_lifecycle["reintroduced"], 1);
+
+    let durations = store.fix_durations("acme/shop").unwrap();
+    assert_eq!(durations["critical"], vec![5.0]);
+    assert_eq!(store.verify_chain().unwrap(), Ok(4));
+}
+
+#[test]
+fn another_branch_has_its_own_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    decide(
+        &mut store,
+        run("2026-11-01T00:00:00Z", vec![finding("sqli", "a.py")]),
+        false,
+    );
+    let h = store.history("acme/shop", Some("feature")).unwrap();
+    assert!(!h.present && h.known.is_empty());
+}
+
+fn sca(id: &str, purl: &str) -> Finding {
+    let mut f = finding(id, "package-lock.json");
+    let pp = parse_purl(purl).unwrap();
+    f.fingerprint = Fingerprint::for_package(id, &pp.base(), pp.version.as_deref().unwrap_or(""));
+    f.vulnerability = Some(VulnerabilityRef {
+        id: id.into(),
+        aliases: vec![],
+        package: Some(PackageRef {
+            name: Some(Arc::from(pp.name.as_str())),
+            version: pp.version.as_deref().map(Arc::from),
+            purl: Some(Arc::from(purl)),
+            fixed_version: None,
+        }),
+        cvss_vectors: vec![],
+    });
+    f
+}
+
+fn statement(status: VexStatus, ts: &str, product: &str) -> VexStatement {
+    VexStatement {
+        vulnerability: "CVE-2021-23337".into(),
+        aliases: vec![],
+        products: vec![product.into()],
+        subcomponents: vec![],
+        status,
+        justification: Some(format!("{} at {ts}", status.as_str())),
+        impact_statement: None,
+        action_statement: None,
+        timestamp: Some(ts.into()),
+    }
+}
+
+#[test]
+fn latest_vex_statement_wins_whatever_the_order() {
+    for order in [false, true] {
+        let mut r = run(
+            "2026-11-21T00:00:00Z",
+            vec![sca("CVE-2021-23337", "pkg:npm/lodash@4.17.20")],
+        );
+        let older = statement(
+            VexStatus::Affected,
+            "2026-10-01T00:00:00Z",
+            "pkg:npm/lodash",
+        );
+        let newer = statement(
+            VexStatus::NotAffected,
+            "2026-11-01T00:00:00Z",
+            "pkg:npm/lodash@4.17.20",
+        );
+        r.statements = if order {
+            vec![(0, newer), (0, older)]
+        } else {
+            vec![(0, older), (0, newer)]
+        };
+        let mut policy = Policy::load(&PolicyConfig {
+            builtin: true,
+            paths: vec![],
+        })
+        .unwrap();
+        let d = gate::decide(
+            &mut r,
+            &Default::default(),
+            &mut policy,
+            &Options::default(),
+        )
+        .unwrap();
+        let vex = d.verdict.issues[0].vex.as_ref().unwrap();
+        assert_eq!(vex.status, VexStatus::NotAffected);
+        assert!(vex.suppresses);
+        assert_eq!(vex.timestamp.as_deref(), Some("2026-11-01T00:00:00Z"));
+        assert_eq!(d.verdict.verdict, fixops::verdict::Decision::Allow);
+        assert_eq!(d.verdict.counts.vex_suppressed, 1);
+    }
+    // A statement for another version, or with other qualifiers, does not apply.
+    let mut r = run(
+        "2026-11-21T00:00:00Z",
+        vec![sca("CVE-2021-23337", "pkg:npm/lodash@4.17.20")],
+    );
+    r.statements = vec![(
+        0,
+        statement(
+            VexStatus::NotAffected,
+            "2026-11-01T00:00:00Z",
+            "pkg:npm/lodash@4.17.21",
+        ),
+    )];
+    let mut policy = Policy::load(&PolicyConfig {
+        builtin: true,
+        paths: vec![],
+    })
+    .unwrap();
+    let d = gate::decide(
+        &mut r,
+        &Default::default(),
+        &mut policy,
+        &Options::default(),
+    )
+    .unwrap();
+    assert!(d.verdict.issues[0].vex.is_none());
+    assert_eq!(d.verdict.verdict, fixops::verdict::Decision::Block);
+}
