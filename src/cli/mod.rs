@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod decide;
+mod explain;
 mod feeds;
 mod ingest;
 mod policy;
@@ -58,6 +59,10 @@ enum Command {
     Policy(policy::PolicyCommand),
     /// List recorded runs, or verify the store's hash chain.
     Runs(runs::RunsArgs),
+    /// Explain whether two findings (or issues) of a recorded run are the same issue, and why.
+    Explain(explain::ExplainArgs),
+    /// List the issues of a recorded run with their member findings.
+    Issues(explain::IssuesArgs),
     /// Threat intelligence: CISA KEV and FIRST EPSS snapshots.
     #[command(subcommand)]
     Feeds(feeds::FeedsCommand),
@@ -175,6 +180,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Policy(c) => policy::run(&ctx, c),
         Command::Runs(a) => runs::run(&ctx, a),
         Command::Feeds(c) => feeds::run(&ctx, c),
+        Command::Explain(a) => explain::explain(&ctx, a),
+        Command::Issues(a) => explain::issues(&ctx, a),
     }
 }
 

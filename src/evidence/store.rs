@@ -568,7 +568,15 @@ fn run_blobs(
         path: Option<&'a str>,
         line: Option<u32>,
         vuln: Option<&'a str>,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        aliases: &'a [String],
         purl: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pkg: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<&'a str>,
+        #[serde(skip_serializing_if = "<[crate::model::Sym]>::is_empty")]
+        cwes: &'a [crate::model::Sym],
         input: u32,
         decision: &'static str,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -590,9 +598,17 @@ fn run_blobs(
                 path: loc.and_then(|l| l.uri.as_deref()),
                 line: loc.and_then(|l| l.start_line),
                 vuln: v.map(|v| v.id.as_str()),
+                aliases: v.map(|v| v.aliases.as_slice()).unwrap_or(&[]),
                 purl: v
                     .and_then(|v| v.package.as_ref())
                     .and_then(|p| p.purl.as_deref()),
+                pkg: v
+                    .and_then(|v| v.package.as_ref())
+                    .and_then(|p| p.name.as_deref()),
+                version: v
+                    .and_then(|v| v.package.as_ref())
+                    .and_then(|p| p.version.as_deref()),
+                cwes: &f.cwes,
                 input: run.finding_input[i],
                 decision: verdict
                     .map_or(Decision::Allow, |v| v.decision_of(i))
@@ -772,6 +788,102 @@ impl Store {
             out.entry(s).or_default().push(d);
         }
         Ok(out)
+    }
+
+    /// The newest `decide` run, optionally of one project.
+    pub fn latest_decide(&self, project: Option<&str>) -> Result<Option<i64>> {
+        self.conn
+            .query_row(
+                "SELECT max(id) FROM runs WHERE command = 'decide' AND (?1 IS NULL OR project = ?1)",
+                [project],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// The findings of a recorded run, rebuilt from its findings blob with
+    /// the fields correlation uses (identity, rule, place, CWEs,
+    /// vulnerability and package).
+    pub fn findings_of(&self, run_id: i64) -> Result<Vec<crate::model::Finding>> {
+        use crate::model::*;
+        use std::sync::Arc;
+        #[derive(serde::Deserialize)]
+        struct F {
+            fp: String,
+            tool: String,
+            rule: Option<String>,
+            sev: Severity,
+            score: Option<f64>,
+            path: Option<String>,
+            line: Option<u32>,
+            vuln: Option<String>,
+            #[serde(default)]
+            aliases: Vec<String>,
+            purl: Option<String>,
+            pkg: Option<String>,
+            version: Option<String>,
+            #[serde(default)]
+            cwes: Vec<String>,
+        }
+        let Some(blob) = self.blob(run_id, "findings")? else {
+            return Err(self.err(format!("run {run_id} has no recorded findings")));
+        };
+        let fs: Vec<F> = serde_json::from_slice(&blob)
+            .map_err(|e| self.err(format!("run {run_id} findings: {e}")))?;
+        Ok(fs
+            .into_iter()
+            .map(|f| Finding {
+                tool: Tool {
+                    name: Arc::from(f.tool),
+                    version: None,
+                },
+                rule_id: f.rule.map(Arc::from),
+                rule_name: None,
+                help_uri: None,
+                kind: ResultKind::Fail,
+                level: Level::Warning,
+                severity: f.sev,
+                score: f.score,
+                message: String::new(),
+                locations: f
+                    .path
+                    .map(|p| {
+                        vec![Location {
+                            uri: Some(Arc::from(p)),
+                            start_line: f.line,
+                            ..Default::default()
+                        }]
+                    })
+                    .unwrap_or_default(),
+                related_locations: vec![],
+                producer_fingerprints: Default::default(),
+                fingerprint: Fingerprint {
+                    value: f.fp,
+                    source: if f.vuln.is_some() {
+                        FingerprintSource::Package
+                    } else {
+                        FingerprintSource::Producer
+                    },
+                },
+                suppressions: vec![],
+                baseline_state: None,
+                code_flows: 0,
+                cwes: f.cwes.into_iter().map(Arc::from).collect(),
+                tags: vec![],
+                vulnerability: f.vuln.map(|id| VulnerabilityRef {
+                    id,
+                    aliases: f.aliases,
+                    package: Some(PackageRef {
+                        name: f.pkg.map(Arc::from),
+                        version: f.version.map(Arc::from),
+                        purl: f.purl.map(Arc::from),
+                        fixed_version: None,
+                    }),
+                    cvss_vectors: vec![],
+                }),
+                properties: None,
+            })
+            .collect())
     }
 
     /// A stored blob of a run (`findings`, `components`, `statements`, `verdict`).
