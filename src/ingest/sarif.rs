@@ -1,9 +1,1965 @@
-//! SARIF 2.1.0 reader (filled in below).
-use crate::error::{Error, Result};
-use crate::model::Document;
-use std::path::Path;
+//! SARIF 2.1.0 reader: SARIF log text → one [`Document`] of [`Finding`]s.
+//!
+//! Input: the decoded text of a SARIF log. Output: a [`Document`] with one
+//! [`Finding`] per result (all kinds), the run drivers as producers, the
+//! source-native counts in [`DocStats`] and non-fatal problems as warnings.
+//!
+//! How it reads:
+//! - Lenient, borrowing serde types keep only the fields fixops uses; unknown
+//!   fields are skipped. No `serde_json::Value` is built. The `results` array
+//!   is streamed: each result is borrowed from the text, turned into an owned
+//!   [`Finding`] and dropped before the next one is read.
+//! - What a result refers to (rules, `artifacts`, `originalUriBaseIds`,
+//!   `taxonomies`) may appear before or after `results` in a run object, so
+//!   every finding of a run is completed in one pass when the run object
+//!   ends: rule lookup, level and severity, message strings, URIs, CWEs,
+//!   vulnerability and fingerprint.
+//! - Repeated strings (tool, rule ids and names, URIs, CWEs, tags) are
+//!   interned as [`Sym`]s for the whole document.
+//! - Wrong JSON types for the fields read fail the file; the error carries
+//!   the JSON pointer, found by replaying the parse with path tracking only
+//!   after the fast parse failed. Odd but readable content (unknown `level`,
+//!   out-of-range `ruleIndex`, `ruleId` disagreeing with its rule) becomes a
+//!   warning.
+//!
+//! Decisions:
+//! - `fingerprints` and `partialFingerprints` both go into
+//!   [`Finding::producer_fingerprints`] with their keys as given; a key in
+//!   both keeps the `fingerprints` value (SARIF keys are versioned, e.g.
+//!   `primaryLocationLineHash/v1`, so collisions mean the same thing).
+//! - A location's `uri` is resolved against `originalUriBaseIds` chains into
+//!   a full URI; identity (the fingerprint path) uses only the part below the
+//!   first absolute base, so that checkout directories do not change it.
+//! - `properties` are kept as compact JSON text when present and non-empty.
 
-/// Parse a SARIF log.
-pub fn parse(path: &Path, _text: &str) -> Result<Document> {
-    Err(Error::input(path, "SARIF reader pending"))
+use crate::error::{Error, Result, json_error};
+use crate::model::{
+    BaselineState, Document, Finding, Fingerprint, FingerprintSource, Format, Level, Location,
+    PackageRef, ResultKind, Severity, Suppression, Sym, Tool, VulnerabilityRef, normalize_message,
+    normalize_path, parse_purl,
+};
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The only SARIF version fixops reads.
+pub const SARIF_VERSION: &str = "2.1.0";
+
+/// Warnings kept per document; further ones are counted in one summary line.
+const MAX_WARNINGS: usize = 100;
+
+/// Longest `originalUriBaseIds` chain followed before giving up (cycles).
+const MAX_BASE_DEPTH: usize = 16;
+
+/// Parse a SARIF 2.1.0 log into a [`Document`].
+///
+/// Fails with a positioned [`Error::Input`] when the text is not JSON, when a
+/// field fixops reads has the wrong type, or when `version` is not `2.1.0`.
+pub fn parse(path: &Path, text: &str) -> Result<Document> {
+    let mut b = Builder::default();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let first = LogSeed(&mut b).deserialize(&mut de).and_then(|()| de.end());
+    if let Some(v) = &b.bad_version {
+        return Err(version_error(path, v));
+    }
+    if let Err(e) = first {
+        return Err(json_error(path, text, e, "SARIF 2.1.0", |de| {
+            LogSeed(&mut Builder::default()).deserialize(de)
+        }));
+    }
+    b.finish(path)
+}
+
+fn version_error(path: &Path, version: &str) -> Error {
+    Error::at_pointer(
+        path,
+        "/version",
+        format!("unsupported SARIF version {version:?}; fixops reads SARIF {SARIF_VERSION}"),
+    )
+}
+
+// ---------------------------------------------------------------------------
+// Document-wide state
+// ---------------------------------------------------------------------------
+
+/// Interns strings that repeat across findings.
+#[derive(Default)]
+struct Interner(HashSet<Sym>);
+
+impl Interner {
+    fn sym(&mut self, s: &str) -> Sym {
+        if let Some(x) = self.0.get(s) {
+            return x.clone();
+        }
+        let x: Sym = Arc::from(s);
+        self.0.insert(x.clone());
+        x
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    version: Option<String>,
+    bad_version: Option<String>,
+    findings: Vec<Finding>,
+    producers: Vec<Tool>,
+    warnings: Vec<String>,
+    dropped_warnings: usize,
+    runs: u64,
+    results: u64,
+    rules: u64,
+    names: Interner,
+}
+
+impl Builder {
+    fn warn(&mut self, msg: String) {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(msg);
+        } else {
+            self.dropped_warnings += 1;
+        }
+    }
+
+    fn finish(mut self, path: &Path) -> Result<Document> {
+        if self.version.is_none() {
+            return Err(Error::at_pointer(
+                path,
+                "",
+                format!("no \"version\" property; expected a SARIF {SARIF_VERSION} log"),
+            ));
+        }
+        if self.dropped_warnings > 0 {
+            let n = self.dropped_warnings;
+            self.warnings.push(format!("{n} more warnings not shown"));
+        }
+        let mut doc = Document::new(Format::Sarif, SARIF_VERSION);
+        doc.producers = self.producers;
+        doc.findings = self.findings;
+        doc.warnings = self.warnings;
+        doc.stats.runs = Some(self.runs);
+        doc.stats.results = Some(self.results);
+        doc.stats.rules = Some(self.rules);
+        Ok(doc)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Borrowed input types
+// ---------------------------------------------------------------------------
+
+/// A JSON string borrowed from the input when it has no escapes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Txt<'a>(Cow<'a, str>);
+
+impl std::ops::Deref for Txt<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Txt<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Txt<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(
+                self,
+                v: &'de str,
+            ) -> std::result::Result<Txt<'a>, E> {
+                Ok(Txt(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Txt<'a>, E> {
+                Ok(Txt(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Txt<'a>, E> {
+                Ok(Txt(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawTool<'a> {
+    #[serde(borrow)]
+    driver: Option<RawComponent<'a>>,
+    #[serde(borrow)]
+    extensions: Option<Vec<RawComponent<'a>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawComponent<'a> {
+    #[serde(borrow)]
+    name: Option<Txt<'a>>,
+    #[serde(borrow)]
+    version: Option<Txt<'a>>,
+    #[serde(borrow)]
+    semantic_version: Option<Txt<'a>>,
+    #[serde(borrow)]
+    rules: Option<Vec<RawRule<'a>>>,
+    #[serde(borrow)]
+    global_message_strings: Option<HashMap<Txt<'a>, RawMessage<'a>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRule<'a> {
+    #[serde(borrow)]
+    id: Option<Txt<'a>>,
+    #[serde(borrow)]
+    name: Option<Txt<'a>>,
+    #[serde(borrow)]
+    short_description: Option<RawMessage<'a>>,
+    #[serde(borrow)]
+    help: Option<RawMessage<'a>>,
+    #[serde(borrow)]
+    help_uri: Option<Txt<'a>>,
+    #[serde(borrow)]
+    default_configuration: Option<RawConfiguration<'a>>,
+    #[serde(borrow)]
+    message_strings: Option<HashMap<Txt<'a>, RawMessage<'a>>>,
+    #[serde(borrow)]
+    relationships: Option<Vec<RawRelationship<'a>>>,
+    #[serde(borrow)]
+    properties: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct RawConfiguration<'a> {
+    #[serde(borrow)]
+    level: Option<Txt<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawRelationship<'a> {
+    #[serde(borrow)]
+    target: Option<RawDescriptorRef<'a>>,
+}
+
+/// `reportingDescriptorReference` (§3.52): a rule or taxon reference.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawDescriptorRef<'a> {
+    #[serde(borrow)]
+    id: Option<Txt<'a>>,
+    index: Option<i64>,
+    #[serde(borrow)]
+    tool_component: Option<RawComponentRef<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawComponentRef<'a> {
+    #[serde(borrow)]
+    name: Option<Txt<'a>>,
+    index: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct RawMessage<'a> {
+    #[serde(borrow)]
+    text: Option<Txt<'a>>,
+    #[serde(borrow)]
+    markdown: Option<Txt<'a>>,
+    #[serde(borrow)]
+    id: Option<Txt<'a>>,
+    #[serde(borrow)]
+    arguments: Option<Vec<Txt<'a>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawArtifactLocation<'a> {
+    #[serde(borrow)]
+    uri: Option<Txt<'a>>,
+    #[serde(borrow)]
+    uri_base_id: Option<Txt<'a>>,
+    index: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct RawArtifact<'a> {
+    #[serde(borrow)]
+    location: Option<RawArtifactLocation<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawTaxonomy<'a> {
+    #[serde(borrow)]
+    name: Option<Txt<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRegion {
+    start_line: Option<u32>,
+    start_column: Option<u32>,
+    end_line: Option<u32>,
+    end_column: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawPhysical<'a> {
+    #[serde(borrow)]
+    artifact_location: Option<RawArtifactLocation<'a>>,
+    region: Option<RawRegion>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawLogical<'a> {
+    #[serde(borrow)]
+    fully_qualified_name: Option<Txt<'a>>,
+    #[serde(borrow)]
+    name: Option<Txt<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawLocation<'a> {
+    #[serde(borrow)]
+    physical_location: Option<RawPhysical<'a>>,
+    #[serde(borrow)]
+    logical_locations: Option<Vec<RawLogical<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct RawSuppression<'a> {
+    #[serde(borrow)]
+    kind: Option<Txt<'a>>,
+    #[serde(borrow)]
+    status: Option<Txt<'a>>,
+    #[serde(borrow)]
+    justification: Option<Txt<'a>>,
+}
+
+/// `stack` (§3.44): `frames` is required.
+#[derive(Deserialize)]
+struct RawStack {
+    #[serde(rename = "frames")]
+    _frames: Vec<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawResult<'a> {
+    #[serde(borrow)]
+    rule_id: Option<Txt<'a>>,
+    rule_index: Option<i64>,
+    #[serde(borrow)]
+    rule: Option<RawDescriptorRef<'a>>,
+    #[serde(borrow)]
+    level: Option<Txt<'a>>,
+    #[serde(borrow)]
+    kind: Option<Txt<'a>>,
+    #[serde(borrow)]
+    message: Option<RawMessage<'a>>,
+    #[serde(borrow)]
+    locations: Option<Vec<RawLocation<'a>>>,
+    #[serde(borrow)]
+    related_locations: Option<Vec<RawLocation<'a>>>,
+    fingerprints: Option<BTreeMap<String, String>>,
+    partial_fingerprints: Option<BTreeMap<String, String>>,
+    #[serde(borrow)]
+    suppressions: Option<Vec<RawSuppression<'a>>>,
+    #[serde(borrow)]
+    baseline_state: Option<Txt<'a>>,
+    code_flows: Option<Vec<IgnoredAny>>,
+    /// Read only to check its shape: every stack needs `frames`.
+    #[serde(rename = "stacks")]
+    _stacks: Option<Vec<RawStack>>,
+    #[serde(borrow)]
+    taxa: Option<Vec<RawDescriptorRef<'a>>>,
+    #[serde(borrow)]
+    properties: Option<&'a RawValue>,
+}
+
+// ---------------------------------------------------------------------------
+// Streaming seeds: log → runs → run → results
+// ---------------------------------------------------------------------------
+
+struct LogSeed<'b>(&'b mut Builder);
+
+impl<'de> DeserializeSeed<'de> for LogSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LogSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a SARIF log object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Txt<'de>>()? {
+            match &*key {
+                "version" => {
+                    let v: Txt<'de> = map.next_value()?;
+                    if &*v != SARIF_VERSION {
+                        let msg = format!("unsupported SARIF version {:?}", &*v);
+                        self.0.bad_version = Some(v.0.into_owned());
+                        return Err(de::Error::custom(msg));
+                    }
+                    self.0.version = Some(v.0.into_owned());
+                }
+                "runs" => map.next_value_seed(RunsSeed(&mut *self.0))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct RunsSeed<'b>(&'b mut Builder);
+
+impl<'de> DeserializeSeed<'de> for RunsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RunsSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of SARIF runs, or null")
+    }
+    fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        loop {
+            let index = self.0.runs as usize;
+            if seq
+                .next_element_seed(RunSeed {
+                    b: &mut *self.0,
+                    index,
+                })?
+                .is_none()
+            {
+                return Ok(());
+            }
+            self.0.runs += 1;
+        }
+    }
+}
+
+struct RunSeed<'b> {
+    b: &'b mut Builder,
+    index: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for RunSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RunSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a SARIF run object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let b = self.b;
+        let mut run = RunCtx::new(self.index, b.findings.len());
+        while let Some(key) = map.next_key::<Txt<'de>>()? {
+            match &*key {
+                "tool" => {
+                    let tool: RawTool<'de> = map.next_value()?;
+                    run.set_tool(tool, b);
+                }
+                "results" => map.next_value_seed(ResultsSeed {
+                    b: &mut *b,
+                    run: &mut run,
+                })?,
+                "originalUriBaseIds" => {
+                    let bases: Option<HashMap<Txt<'de>, RawArtifactLocation<'de>>> =
+                        map.next_value()?;
+                    for (k, v) in bases.into_iter().flatten() {
+                        run.bases.insert(k.0.into_owned(), UriRef::from_raw(&v));
+                    }
+                }
+                "artifacts" => {
+                    let arts: Option<Vec<Option<RawArtifact<'de>>>> = map.next_value()?;
+                    run.artifacts = arts
+                        .into_iter()
+                        .flatten()
+                        .map(|a| a.and_then(|a| a.location).map(|l| UriRef::from_raw(&l)))
+                        .collect();
+                }
+                "taxonomies" => {
+                    let tax: Option<Vec<RawTaxonomy<'de>>> = map.next_value()?;
+                    run.taxonomies = tax
+                        .into_iter()
+                        .flatten()
+                        .map(|t| t.name.map(|n| n.0.into_owned()))
+                        .collect();
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        run.finish(b);
+        Ok(())
+    }
+}
+
+struct ResultsSeed<'b> {
+    b: &'b mut Builder,
+    run: &'b mut RunCtx,
+}
+
+impl<'de> DeserializeSeed<'de> for ResultsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResultsSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of SARIF results, or null")
+    }
+    fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<RawResult<'de>>()? {
+            self.run.add_result(raw, self.b);
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Lenient property bags
+// ---------------------------------------------------------------------------
+
+/// What fixops reads from a property bag (`properties`, §3.8).
+#[derive(Default)]
+struct PropInfo {
+    /// `security-severity` as written (string or number).
+    score: Option<String>,
+    /// A producer severity word (`severity`).
+    severity: Option<Severity>,
+    tags: Vec<String>,
+    cwes: Vec<String>,
+    cvss: Vec<String>,
+    pkg: PkgHints,
+}
+
+/// Package facts found in properties or text.
+#[derive(Default, Clone)]
+struct PkgHints {
+    name: Option<String>,
+    version: Option<String>,
+    purl: Option<String>,
+    fixed: Option<String>,
+}
+
+impl PkgHints {
+    fn is_empty(&self) -> bool {
+        self.name.is_none() && self.purl.is_none()
+    }
+}
+
+/// A scalar read leniently: strings and numbers kept, anything else dropped.
+enum Scalar {
+    Str(String),
+    Num(f64),
+    Other,
+}
+
+impl Scalar {
+    fn into_string(self) -> Option<String> {
+        match self {
+            Scalar::Str(s) => Some(s),
+            Scalar::Num(n) => Some(n.to_string()),
+            Scalar::Other => None,
+        }
+    }
+}
+
+struct ScalarSeed;
+
+impl<'de> DeserializeSeed<'de> for ScalarSeed {
+    type Value = Scalar;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Scalar, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ScalarSeed {
+    type Value = Scalar;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::Str(v.to_owned()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::Num(v as f64))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::Num(v as f64))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::Num(v))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::Other)
+    }
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::Other)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Scalar, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Scalar, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other)
+    }
+}
+
+/// A string, a number, or an array of them; anything else gives nothing.
+struct ListSeed;
+
+impl<'de> DeserializeSeed<'de> for ListSeed {
+    type Value = Vec<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Vec<String>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ListSeed {
+    type Value = Vec<String>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string or an array of strings")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Vec<String>, E> {
+        Ok(vec![v.to_owned()])
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Vec<String>, E> {
+        Ok(vec![v.to_string()])
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Vec<String>, E> {
+        Ok(vec![v.to_string()])
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Vec<String>, E> {
+        Ok(Vec::new())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Vec<String>, E> {
+        Ok(Vec::new())
+    }
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<Vec<String>, E> {
+        Ok(Vec::new())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Vec<String>, A::Error> {
+        let mut out = Vec::new();
+        while let Some(s) = seq.next_element_seed(ScalarSeed)? {
+            out.extend(s.into_string());
+        }
+        Ok(out)
+    }
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Vec<String>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Vec::new())
+    }
+}
+
+struct PropsVisitor;
+
+impl<'de> Visitor<'de> for PropsVisitor {
+    type Value = PropInfo;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a property bag")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<PropInfo, A::Error> {
+        let mut p = PropInfo::default();
+        while let Some(key) = map.next_key::<Txt<'de>>()? {
+            let k: String = key
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_lowercase())
+                .collect();
+            match k.as_str() {
+                "securityseverity" => p.score = map.next_value_seed(ScalarSeed)?.into_string(),
+                "severity" => {
+                    p.severity = map
+                        .next_value_seed(ScalarSeed)?
+                        .into_string()
+                        .and_then(|w| Severity::from_word(&w))
+                }
+                "tags" => p.tags = map.next_value_seed(ListSeed)?,
+                "cwe" | "cwes" | "cweid" | "cweids" => p.cwes = map.next_value_seed(ListSeed)?,
+                "purl" | "packageurl" | "pkgurl" => {
+                    p.pkg.purl = non_empty(map.next_value_seed(ScalarSeed)?)
+                }
+                "packagename" | "pkgname" | "package" => {
+                    p.pkg.name = non_empty(map.next_value_seed(ScalarSeed)?)
+                }
+                "installedversion" | "packageversion" | "pkgversion" => {
+                    p.pkg.version = non_empty(map.next_value_seed(ScalarSeed)?)
+                }
+                "fixedversion" | "fixversion" | "fixedin" => {
+                    let v = map.next_value_seed(ListSeed)?;
+                    p.pkg.fixed = (!v.is_empty())
+                        .then(|| v.join(", "))
+                        .filter(|s| !s.trim().is_empty());
+                }
+                _ if k.ends_with("vector") => {
+                    if let Some(v) = non_empty(map.next_value_seed(ScalarSeed)?) {
+                        if v.starts_with("CVSS:") || v.contains("AV:") {
+                            p.cvss.push(v);
+                        }
+                    }
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(p)
+    }
+}
+
+fn non_empty(s: Scalar) -> Option<String> {
+    s.into_string()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// Read a property bag; a bag that is not an object yields nothing.
+fn read_props(raw: Option<&RawValue>) -> PropInfo {
+    let Some(raw) = raw else {
+        return PropInfo::default();
+    };
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    de.deserialize_map(PropsVisitor).unwrap_or_default()
+}
+
+/// The property bag as compact JSON text; `None` when absent, null or empty.
+fn compact_props(raw: Option<&RawValue>) -> Option<String> {
+    let text = raw?.get();
+    let mut out = String::with_capacity(text.len());
+    let mut in_str = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_str {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_str = false;
+            }
+        } else if !c.is_ascii_whitespace() {
+            in_str = c == '"';
+            out.push(c);
+        }
+    }
+    (out != "{}" && out != "null").then_some(out)
+}
+
+// ---------------------------------------------------------------------------
+// Rules
+// ---------------------------------------------------------------------------
+
+/// A rule, owned and interned, with what findings take from it.
+#[derive(Default)]
+struct RuleInfo {
+    id: Option<Sym>,
+    display: Option<Sym>,
+    help_uri: Option<Sym>,
+    default_level: Option<Level>,
+    score: Option<f64>,
+    tags: Vec<Sym>,
+    cwes: Vec<Sym>,
+    cvss: Vec<String>,
+    /// Vulnerability ids named in the rule id, name or descriptions.
+    vuln_ids: Vec<String>,
+    /// Package facts from properties, help text or short description.
+    pkg: PkgHints,
+    /// A producer severity word (properties, help text, tags, description).
+    severity_word: Option<Severity>,
+    messages: HashMap<String, String>,
+}
+
+/// Severity words that scanners put into rule tags (Trivy: `HIGH`).
+fn tag_severity(tag: &str) -> Option<Severity> {
+    match tag {
+        "CRITICAL" | "HIGH" | "MEDIUM" | "LOW" => Severity::from_word(tag),
+        _ => None,
+    }
+}
+
+/// Severity word in a short description: Snyk's `Low severity - ...`,
+/// Grype's `CVE-... low vulnerability for x package`.
+fn description_severity(text: &str) -> Option<Severity> {
+    let mut words = text.split_whitespace().peekable();
+    while let Some(w) = words.next() {
+        if let Some(next) = words.peek() {
+            if next.eq_ignore_ascii_case("severity") || next.eq_ignore_ascii_case("vulnerability") {
+                if let Some(s) = Severity::from_word(w) {
+                    return Some(s);
+                }
+            }
+        }
+    }
+    None
+}
+
+fn message_map(raw: Option<HashMap<Txt<'_>, RawMessage<'_>>>) -> HashMap<String, String> {
+    raw.into_iter()
+        .flatten()
+        .filter_map(|(k, m)| {
+            m.text
+                .or(m.markdown)
+                .map(|t| (k.0.into_owned(), t.0.into_owned()))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Runs
+// ---------------------------------------------------------------------------
+
+/// An artifact location as owned strings (`uri` + `uriBaseId`, or `index`).
+#[derive(Debug, Clone, Default)]
+struct UriRef {
+    uri: Option<String>,
+    base: Option<String>,
+    index: Option<i64>,
+}
+
+impl UriRef {
+    fn from_raw(l: &RawArtifactLocation<'_>) -> UriRef {
+        UriRef {
+            uri: l.uri.as_ref().map(|u| u.to_string()),
+            base: l.uri_base_id.as_ref().map(|u| u.to_string()),
+            index: l.index,
+        }
+    }
+}
+
+/// What a result leaves for the end of its run.
+#[derive(Default)]
+struct Pending {
+    /// Result number within the run, for warnings.
+    number: usize,
+    rule_index: Option<i64>,
+    /// Tool component of the rule: `None` driver, `Some(i)` extension `i`.
+    component: Option<i64>,
+    component_name: Option<String>,
+    level: Option<Level>,
+    by_id: Option<Box<MessageById>>,
+    /// Locations that need `artifacts` or `originalUriBaseIds`: (related?, position, reference).
+    uri_refs: Vec<(bool, usize, UriRef)>,
+    /// Taxa: (id, component name, component index).
+    taxa: Vec<(String, Option<String>, Option<i64>)>,
+    score: Option<String>,
+    severity_word: Option<Severity>,
+    cvss: Vec<String>,
+    pkg: PkgHints,
+}
+
+struct MessageById {
+    id: String,
+    arguments: Vec<String>,
+    markdown: Option<String>,
+}
+
+/// One run being read.
+struct RunCtx {
+    index: usize,
+    start: usize,
+    tool: Option<Tool>,
+    /// `[driver rules, extension 0 rules, ...]`.
+    rules: Vec<Vec<RuleInfo>>,
+    component_names: Vec<Option<String>>,
+    rule_by_id: HashMap<Sym, (usize, usize)>,
+    global_messages: HashMap<String, String>,
+    bases: HashMap<String, UriRef>,
+    artifacts: Vec<Option<UriRef>>,
+    taxonomies: Vec<Option<String>>,
+    pending: Vec<Pending>,
+}
+
+impl RunCtx {
+    fn new(index: usize, start: usize) -> RunCtx {
+        RunCtx {
+            index,
+            start,
+            tool: None,
+            rules: Vec::new(),
+            component_names: Vec::new(),
+            rule_by_id: HashMap::new(),
+            global_messages: HashMap::new(),
+            bases: HashMap::new(),
+            artifacts: Vec::new(),
+            taxonomies: Vec::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    fn set_tool(&mut self, raw: RawTool<'_>, b: &mut Builder) {
+        let driver = raw.driver;
+        let name = driver
+            .as_ref()
+            .and_then(|d| d.name.as_deref())
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        let name = match name {
+            Some(n) => b.names.sym(n),
+            None => {
+                b.warn(format!(
+                    "runs/{}: the tool has no driver name; using \"unknown\"",
+                    self.index
+                ));
+                b.names.sym("unknown")
+            }
+        };
+        let version = driver
+            .as_ref()
+            .and_then(|d| d.version.as_ref().or(d.semantic_version.as_ref()))
+            .map(|v| b.names.sym(v));
+        self.tool = Some(Tool { name, version });
+        let mut components = Vec::new();
+        if let Some(d) = driver {
+            components.push(d);
+        } else {
+            components.push(RawComponent {
+                name: None,
+                version: None,
+                semantic_version: None,
+                rules: None,
+                global_message_strings: None,
+            });
+        }
+        components.extend(raw.extensions.into_iter().flatten());
+        for (ci, comp) in components.into_iter().enumerate() {
+            self.component_names
+                .push(comp.name.map(|n| n.0.into_owned()));
+            if ci == 0 {
+                self.global_messages = message_map(comp.global_message_strings);
+            }
+            let mut rules = Vec::new();
+            for (ri, r) in comp.rules.into_iter().flatten().enumerate() {
+                let info = rule_info(r, &mut b.names);
+                if let Some(id) = &info.id {
+                    self.rule_by_id.entry(id.clone()).or_insert((ci, ri));
+                }
+                rules.push(info);
+            }
+            b.rules += rules.len() as u64;
+            self.rules.push(rules);
+        }
+    }
+
+    fn add_result(&mut self, raw: RawResult<'_>, b: &mut Builder) {
+        b.results += 1;
+        let number = self.pending.len();
+        let (finding, pending) = convert_result(raw, number, self.index, b);
+        b.findings.push(finding);
+        self.pending.push(pending);
+    }
+
+    /// Complete every finding of this run once all of the run has been read.
+    fn finish(mut self, b: &mut Builder) {
+        let tool = self.tool.clone().unwrap_or_else(|| {
+            b.warn(format!("runs/{}: no tool; using \"unknown\"", self.index));
+            Tool {
+                name: b.names.sym("unknown"),
+                version: None,
+            }
+        });
+        if !b.producers.contains(&tool) {
+            b.producers.push(tool.clone());
+        }
+        let sca_tool = is_sca_tool(&tool.name);
+        let pending = std::mem::take(&mut self.pending);
+        let mut findings = std::mem::take(&mut b.findings);
+        if let Some(tail) = findings.get_mut(self.start..) {
+            for (f, p) in tail.iter_mut().zip(pending) {
+                f.tool = tool.clone();
+                self.complete(f, p, sca_tool, b);
+            }
+        }
+        b.findings = findings;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Per-result conversion (streaming) and completion (end of run)
+// ---------------------------------------------------------------------------
+
+fn convert_result(
+    raw: RawResult<'_>,
+    number: usize,
+    run: usize,
+    b: &mut Builder,
+) -> (Finding, Pending) {
+    let mut p = Pending {
+        number,
+        ..Pending::default()
+    };
+    let at = |b: &mut Builder, msg: String| b.warn(format!("runs/{run}/results/{number}: {msg}"));
+
+    let mut rule_id = raw.rule_id.as_deref().map(|s| b.names.sym(s));
+    p.rule_index = raw.rule_index.filter(|&i| i >= 0);
+    if let Some(r) = &raw.rule {
+        if rule_id.is_none() {
+            rule_id = r.id.as_deref().map(|s| b.names.sym(s));
+        }
+        if p.rule_index.is_none() {
+            p.rule_index = r.index.filter(|&i| i >= 0);
+        }
+        if let Some(tc) = &r.tool_component {
+            p.component = tc.index.filter(|&i| i >= 0);
+            p.component_name = tc.name.as_ref().map(|n| n.to_string());
+        }
+    }
+
+    p.level = raw.level.as_deref().and_then(|l| {
+        let parsed = Level::parse(l);
+        if parsed.is_none() {
+            at(
+                b,
+                format!("unknown level {l:?}; using the rule default or \"warning\""),
+            );
+        }
+        parsed
+    });
+    let kind = match raw.kind.as_deref() {
+        None => ResultKind::Fail,
+        Some(k) => ResultKind::parse(k).unwrap_or_else(|| {
+            at(b, format!("unknown kind {k:?}; using \"fail\""));
+            ResultKind::Fail
+        }),
+    };
+
+    let mut message = String::new();
+    if let Some(m) = raw.message {
+        let args: Vec<String> = m
+            .arguments
+            .into_iter()
+            .flatten()
+            .map(|a| a.0.into_owned())
+            .collect();
+        match (m.text, m.id) {
+            (Some(t), _) => message = substitute(&t, &args),
+            (None, Some(id)) => {
+                p.by_id = Some(Box::new(MessageById {
+                    id: id.0.into_owned(),
+                    arguments: args,
+                    markdown: m.markdown.map(|t| t.0.into_owned()),
+                }))
+            }
+            (None, None) => {
+                if let Some(md) = m.markdown {
+                    message = substitute(&md, &args);
+                }
+            }
+        }
+    }
+
+    let mut locations = Vec::new();
+    for l in raw.locations.into_iter().flatten() {
+        push_location(l, false, &mut locations, &mut p, &mut b.names);
+    }
+    let mut related = Vec::new();
+    for l in raw.related_locations.into_iter().flatten() {
+        push_location(l, true, &mut related, &mut p, &mut b.names);
+    }
+
+    let mut producer_fingerprints = raw.fingerprints.unwrap_or_default();
+    for (k, v) in raw.partial_fingerprints.into_iter().flatten() {
+        producer_fingerprints.entry(k).or_insert(v);
+    }
+
+    let suppressions = raw
+        .suppressions
+        .into_iter()
+        .flatten()
+        .map(|s| Suppression {
+            kind: s
+                .kind
+                .map_or_else(|| "external".to_owned(), |k| k.0.into_owned()),
+            status: s.status.map(|t| t.0.into_owned()),
+            justification: s.justification.map(|t| t.0.into_owned()),
+        })
+        .collect();
+
+    let baseline_state = raw.baseline_state.as_deref().and_then(|s| {
+        let parsed = BaselineState::parse(s);
+        if parsed.is_none() {
+            at(b, format!("unknown baselineState {s:?}; ignored"));
+        }
+        parsed
+    });
+
+    for t in raw.taxa.into_iter().flatten() {
+        if let Some(id) = t.id {
+            let (name, index) = t.tool_component.map_or((None, None), |c| {
+                (c.name.map(|n| n.0.into_owned()), c.index)
+            });
+            p.taxa.push((id.0.into_owned(), name, index));
+        }
+    }
+
+    let props = read_props(raw.properties);
+    let mut cwes = Vec::new();
+    let mut tags = Vec::new();
+    for t in &props.tags {
+        if let Some(c) = cwe_of_tag(t) {
+            push_unique(&mut cwes, b.names.sym(&c));
+        }
+        push_unique(&mut tags, b.names.sym(t));
+    }
+    for c in props.cwes.iter().filter_map(|c| cwe_of_value(c)) {
+        push_unique(&mut cwes, b.names.sym(&c));
+    }
+    p.score = props.score;
+    p.severity_word = props.severity;
+    p.cvss = props.cvss;
+    p.pkg = props.pkg;
+
+    let finding = Finding {
+        tool: Tool::default(),
+        rule_id,
+        rule_name: None,
+        help_uri: None,
+        kind,
+        level: Level::Warning,
+        severity: Severity::Unknown,
+        score: None,
+        message,
+        locations,
+        related_locations: related,
+        producer_fingerprints,
+        fingerprint: Fingerprint {
+            value: String::new(),
+            source: FingerprintSource::Message,
+        },
+        suppressions,
+        baseline_state,
+        code_flows: raw
+            .code_flows
+            .map_or(0, |c| u32::try_from(c.len()).unwrap_or(u32::MAX)),
+        cwes,
+        tags,
+        vulnerability: None,
+        properties: compact_props(raw.properties),
+    };
+    (finding, p)
+}
+
+fn push_location(
+    l: RawLocation<'_>,
+    related: bool,
+    out: &mut Vec<Location>,
+    p: &mut Pending,
+    names: &mut Interner,
+) {
+    let mut loc = Location::default();
+    if let Some(ph) = l.physical_location {
+        if let Some(a) = ph.artifact_location {
+            loc.uri = a.uri.as_deref().map(|u| names.sym(u));
+            if a.uri_base_id.is_some() || (a.uri.is_none() && a.index.is_some()) {
+                p.uri_refs.push((related, out.len(), UriRef::from_raw(&a)));
+            }
+        }
+        if let Some(r) = ph.region {
+            loc.start_line = r.start_line;
+            loc.start_column = r.start_column;
+            loc.end_line = r.end_line;
+            loc.end_column = r.end_column;
+        }
+    }
+    let logical = l
+        .logical_locations
+        .into_iter()
+        .flatten()
+        .find_map(|ll| ll.fully_qualified_name.or(ll.name));
+    loc.logical = logical.as_deref().map(|s| names.sym(s));
+    if loc != Location::default()
+        || p.uri_refs
+            .last()
+            .is_some_and(|r| r.0 == related && r.1 == out.len())
+    {
+        out.push(loc);
+    }
+}
+
+fn rule_info(r: RawRule<'_>, names: &mut Interner) -> RuleInfo {
+    let props = read_props(r.properties);
+    let short = r.short_description.and_then(|m| m.text.or(m.markdown));
+    let mut info = RuleInfo {
+        id: r.id.as_deref().map(|s| names.sym(s)),
+        display: short.as_deref().or(r.name.as_deref()).map(|s| names.sym(s)),
+        help_uri: r.help_uri.as_deref().map(|s| names.sym(s)),
+        score: None,
+        cvss: props.cvss,
+        severity_word: props.severity,
+        pkg: props.pkg,
+        messages: message_map(r.message_strings),
+        ..RuleInfo::default()
+    };
+    info.default_level = r
+        .default_configuration
+        .and_then(|c| c.level)
+        .and_then(|l| Level::parse(&l));
+    info.score = props.score.as_deref().and_then(parse_score);
+    for t in &props.tags {
+        if let Some(c) = cwe_of_tag(t) {
+            push_unique(&mut info.cwes, names.sym(&c));
+        }
+        if info.severity_word.is_none() {
+            info.severity_word = tag_severity(t);
+        }
+        push_unique(&mut info.tags, names.sym(t));
+    }
+    for c in props.cwes.iter().filter_map(|c| cwe_of_value(c)) {
+        push_unique(&mut info.cwes, names.sym(&c));
+    }
+    for rel in r.relationships.into_iter().flatten() {
+        let Some(t) = rel.target else { continue };
+        let Some(id) = t.id.as_deref() else { continue };
+        let cwe_component = t
+            .tool_component
+            .as_ref()
+            .and_then(|c| c.name.as_deref())
+            .is_some_and(|n| n.eq_ignore_ascii_case("cwe"));
+        let c = if cwe_component {
+            cwe_of_value(id)
+        } else {
+            cwe_of_tag(id)
+        };
+        if let Some(c) = c {
+            push_unique(&mut info.cwes, names.sym(&c));
+        }
+    }
+    for text in [r.id.as_deref(), r.name.as_deref(), short.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        for id in vuln_ids(text) {
+            push_unique(&mut info.vuln_ids, id);
+        }
+    }
+    for t in &props.tags {
+        for id in vuln_ids(t) {
+            push_unique(&mut info.vuln_ids, id);
+        }
+    }
+    let help = r.help.and_then(|m| m.text.or(m.markdown));
+    if let Some(h) = help.as_deref() {
+        let (pkg, word) = key_value_facts(h);
+        if info.pkg.is_empty() {
+            info.pkg = pkg;
+        }
+        info.severity_word = info.severity_word.or(word);
+    }
+    if let Some(s) = short.as_deref() {
+        if info.pkg.is_empty() {
+            info.pkg.name = grype_description_package(s);
+        }
+        info.severity_word = info.severity_word.or_else(|| description_severity(s));
+    }
+    info
+}
+
+impl RunCtx {
+    fn rule_for(&self, f: &Finding, p: &Pending, b: &mut Builder) -> Option<&RuleInfo> {
+        let run = self.index;
+        let number = p.number;
+        if let Some(idx) = p.rule_index {
+            let comp = match (p.component, &p.component_name) {
+                (Some(c), _) => usize::try_from(c).ok().map(|c| c + 1),
+                (None, Some(name)) => self
+                    .component_names
+                    .iter()
+                    .skip(1)
+                    .position(|n| n.as_deref() == Some(name))
+                    .map(|c| c + 1),
+                (None, None) => Some(0),
+            };
+            let rule = comp
+                .and_then(|c| self.rules.get(c))
+                .and_then(|rules| rules.get(usize::try_from(idx).ok()?));
+            match rule {
+                Some(r) => {
+                    if let (Some(rid), Some(id)) = (&f.rule_id, &r.id) {
+                        if !same_rule(rid, id) {
+                            b.warn(format!(
+                                "runs/{run}/results/{number}: ruleId {rid:?} is inconsistent with the rule at ruleIndex {idx} ({id:?})"
+                            ));
+                        }
+                    }
+                    return Some(r);
+                }
+                None => {
+                    b.warn(format!(
+                        "runs/{run}/results/{number}: ruleIndex {idx} is out of range for its tool component; ignored"
+                    ));
+                }
+            }
+        }
+        let id = f.rule_id.as_deref()?;
+        let found = self.rule_by_id.get(id).or_else(|| {
+            let parent = id.split_once('/')?.0;
+            self.rule_by_id.get(parent)
+        });
+        found.and_then(|&(c, r)| self.rules.get(c)?.get(r))
+    }
+
+    fn complete(&self, f: &mut Finding, p: Pending, sca_tool: bool, b: &mut Builder) {
+        let rule = self.rule_for(f, &p, b);
+        if let Some(r) = rule {
+            if f.rule_id.is_none() {
+                f.rule_id = r.id.clone();
+            }
+            f.rule_name = r.display.clone();
+            f.help_uri = r.help_uri.clone();
+        }
+
+        if let Some(m) = &p.by_id {
+            let template = rule
+                .and_then(|r| r.messages.get(&m.id))
+                .or_else(|| self.global_messages.get(&m.id))
+                .or(m.markdown.as_ref());
+            match template {
+                Some(t) => f.message = substitute(t, &m.arguments),
+                None => b.warn(format!(
+                    "runs/{}/results/{}: message id {:?} is not in the rule's messageStrings",
+                    self.index, p.number, m.id
+                )),
+            }
+        }
+
+        f.level = p
+            .level
+            .or(rule.and_then(|r| r.default_level))
+            .unwrap_or(Level::Warning);
+
+        let mut identity_path = None;
+        for (related, pos, uref) in &p.uri_refs {
+            let list = if *related {
+                &mut f.related_locations
+            } else {
+                &mut f.locations
+            };
+            let Some(loc) = list.get_mut(*pos) else {
+                continue;
+            };
+            let (full, ident) = self.resolve_location(uref, p.number, b);
+            if !*related && *pos == 0 {
+                identity_path = ident.clone();
+            }
+            loc.uri = full.map(|u| b.names.sym(&u));
+        }
+        let identity_path = identity_path
+            .or_else(|| {
+                f.locations
+                    .first()
+                    .and_then(|l| l.uri.as_deref())
+                    .map(str::to_owned)
+            })
+            .map(|u| normalize_path(&u))
+            .unwrap_or_default();
+
+        for (id, name, index) in &p.taxa {
+            let component = name.clone().or_else(|| {
+                index.and_then(|i| self.taxonomies.get(usize::try_from(i).ok()?)?.clone())
+            });
+            let c = match component {
+                Some(n) if n.eq_ignore_ascii_case("cwe") => cwe_of_value(id),
+                _ => cwe_of_tag(id),
+            };
+            if let Some(c) = c {
+                push_unique(&mut f.cwes, b.names.sym(&c));
+            }
+        }
+        if let Some(r) = rule {
+            for c in &r.cwes {
+                push_unique(&mut f.cwes, c.clone());
+            }
+            for t in &r.tags {
+                push_unique(&mut f.tags, t.clone());
+            }
+        }
+
+        let result_score = p.score.as_deref().and_then(|s| {
+            let v = parse_score(s);
+            if v.is_none() {
+                b.warn(format!(
+                    "runs/{}/results/{}: security-severity {s:?} is not a score from 0 to 10; ignored",
+                    self.index, p.number
+                ));
+            }
+            v
+        });
+        f.score = result_score.or(rule.and_then(|r| r.score));
+
+        f.vulnerability = vulnerability(f, rule, &p, sca_tool);
+        let sca = sca_tool || f.vulnerability.is_some();
+        f.severity = match f.score {
+            Some(s) => Severity::from_score(s),
+            None => {
+                let word = if sca {
+                    p.severity_word
+                        .or_else(|| key_value_facts(&f.message).1)
+                        .or(rule.and_then(|r| r.severity_word))
+                } else {
+                    None
+                };
+                word.unwrap_or_else(|| f.level.severity())
+            }
+        };
+
+        f.fingerprint = fingerprint(f, &identity_path);
+    }
+
+    /// Resolve an artifact location to `(full URI, identity path)`.
+    fn resolve_location(
+        &self,
+        r: &UriRef,
+        number: usize,
+        b: &mut Builder,
+    ) -> (Option<String>, Option<String>) {
+        let mut uri = r.uri.clone();
+        let mut base = r.base.clone();
+        if uri.is_none() {
+            if let Some(i) = r.index {
+                match usize::try_from(i).ok().and_then(|i| self.artifacts.get(i)) {
+                    Some(Some(a)) => {
+                        uri.clone_from(&a.uri);
+                        if base.is_none() {
+                            base.clone_from(&a.base);
+                        }
+                    }
+                    Some(None) => {}
+                    None => b.warn(format!(
+                        "runs/{}/results/{number}: artifact index {i} is out of range ({} artifacts); ignored",
+                        self.index,
+                        self.artifacts.len()
+                    )),
+                }
+            }
+        }
+        let Some(uri) = uri else { return (None, None) };
+        let (full, ident) = self.resolve_uri(&uri, base.as_deref(), number, b);
+        (Some(full), Some(ident))
+    }
+
+    /// Resolve `uri` against `originalUriBaseIds`, following `uriBaseId`
+    /// chains. The identity part stops at the first absolute base.
+    fn resolve_uri(
+        &self,
+        uri: &str,
+        base: Option<&str>,
+        number: usize,
+        b: &mut Builder,
+    ) -> (String, String) {
+        let mut full = uri.to_owned();
+        let mut ident = uri.to_owned();
+        let mut ident_done = is_absolute(uri);
+        let mut next = base.filter(|_| !is_absolute(uri));
+        let mut depth = 0;
+        while let Some(id) = next {
+            depth += 1;
+            if depth > MAX_BASE_DEPTH {
+                b.warn(format!(
+                    "runs/{}/results/{number}: uriBaseId chain from {id:?} is longer than {MAX_BASE_DEPTH} (a cycle?); left unresolved",
+                    self.index
+                ));
+                break;
+            }
+            let Some(entry) = self.bases.get(id) else {
+                break;
+            };
+            let Some(base_uri) = entry.uri.as_deref() else {
+                break;
+            };
+            full = join_uri(base_uri, &full);
+            if is_absolute(base_uri) {
+                ident_done = true;
+            }
+            if !ident_done {
+                ident = join_uri(base_uri, &ident);
+            }
+            if is_absolute(base_uri) {
+                break;
+            }
+            next = entry.base.as_deref();
+        }
+        (full, ident)
+    }
+}
+
+fn same_rule(result_id: &str, rule_id: &str) -> bool {
+    result_id == rule_id
+        || result_id
+            .strip_prefix(rule_id)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Whether a URI reference is absolute: it has a scheme (`file:`, `https:`,
+/// a drive letter) or starts with `/`.
+fn is_absolute(uri: &str) -> bool {
+    if uri.starts_with('/') {
+        return true;
+    }
+    match uri.split_once(':') {
+        Some((scheme, _)) => {
+            let mut cs = scheme.chars();
+            cs.next().is_some_and(|c| c.is_ascii_alphabetic())
+                && cs.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        None => false,
+    }
+}
+
+fn join_uri(base: &str, rel: &str) -> String {
+    let rel = rel.strip_prefix("./").unwrap_or(rel);
+    if rel == "." {
+        return base.to_owned();
+    }
+    if base.is_empty() {
+        rel.to_owned()
+    } else if base.ends_with('/') {
+        format!("{base}{rel}")
+    } else {
+        format!("{base}/{rel}")
+    }
+}
+
+/// Substitute `{n}` placeholders with `arguments` (SARIF §3.11.5); `{{` and
+/// `}}` stand for literal braces. A placeholder without an argument stays.
+fn substitute(template: &str, arguments: &[String]) -> String {
+    if !template.contains(['{', '}']) {
+        return template.to_owned();
+    }
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push_str(&tail[..1]);
+            rest = &tail[2..];
+            continue;
+        }
+        if let Some(stripped) = tail.strip_prefix('{') {
+            let digits = stripped.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 && stripped[digits..].starts_with('}') {
+                if let Some(arg) = stripped[..digits]
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| arguments.get(n))
+                {
+                    out.push_str(arg);
+                    rest = &stripped[digits + 1..];
+                    continue;
+                }
+            }
+        }
+        out.push_str(&tail[..1]);
+        rest = &tail[1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn parse_score(s: &str) -> Option<f64> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && (0.0..=10.0).contains(v))
+}
+
+fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// CWE
+// ---------------------------------------------------------------------------
+
+/// `CWE-N` from a taxon id of the CWE taxonomy: `79`, `CWE-79`, `079`.
+fn cwe_of_value(v: &str) -> Option<String> {
+    let v = v.trim();
+    let digits = v
+        .get(..4)
+        .filter(|p| p.eq_ignore_ascii_case("cwe-"))
+        .map_or(v, |_| &v[4..]);
+    cwe_number(digits)
+}
+
+/// `CWE-N` from a tag or an id outside the CWE taxonomy:
+/// `external/cwe/cwe-079`, `CWE-79: Improper ...`, `cwe-79`.
+fn cwe_of_tag(tag: &str) -> Option<String> {
+    let t = tag.trim();
+    let lower_prefix = |p: &str| t.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    let rest = if lower_prefix("external/cwe/cwe-") {
+        &t["external/cwe/cwe-".len()..]
+    } else if lower_prefix("cwe-") || lower_prefix("cwe:") {
+        t[4..].trim_start()
+    } else {
+        return None;
+    };
+    let digits: &str = &rest[..rest.bytes().take_while(u8::is_ascii_digit).count()];
+    cwe_number(digits)
+}
+
+fn cwe_number(digits: &str) -> Option<String> {
+    let n: u32 = digits.trim().parse().ok()?;
+    Some(format!("CWE-{n}"))
+}
+
+// ---------------------------------------------------------------------------
+// SCA: vulnerabilities and packages
+// ---------------------------------------------------------------------------
+
+/// Producers whose results are vulnerabilities in packages.
+fn is_sca_tool(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    const NAMES: [&str; 14] = [
+        "trivy",
+        "grype",
+        "dependency-check",
+        "govulncheck",
+        "osv-scanner",
+        "npm audit",
+        "pip-audit",
+        "cargo-audit",
+        "retire",
+        "docker scout",
+        "clair",
+        "xray",
+        "anchore",
+        "bundler-audit",
+    ];
+    NAMES.iter().any(|k| n.contains(k)) || (n.contains("snyk") && !n.contains("code"))
+}
+
+/// Vulnerability ids in a text, in order: `CVE-`, `GHSA-`, `GO-`, `PYSEC-`,
+/// `RUSTSEC-`, `OSV-`, `SNYK-` (Grype's `CVE-2005-2541-tar` gives the CVE).
+fn vuln_ids(text: &str) -> Vec<String> {
+    const PREFIXES: [&str; 7] = [
+        "CVE-", "GHSA-", "GO-", "PYSEC-", "RUSTSEC-", "OSV-", "SNYK-",
+    ];
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let boundary = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+        let found = boundary
+            .then(|| {
+                PREFIXES
+                    .iter()
+                    .find(|p| bytes[i..].starts_with(p.as_bytes()))
+            })
+            .flatten();
+        if let Some(prefix) = found {
+            let rest = &text[i + prefix.len()..];
+            if let Some(len) = id_body_len(prefix, rest) {
+                let id = format!("{prefix}{}", &rest[..len]);
+                push_unique(&mut out, id);
+                i += prefix.len() + len;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+fn id_body_len(prefix: &str, rest: &str) -> Option<usize> {
+    let b = rest.as_bytes();
+    let digits = |from: usize| {
+        b.get(from..)
+            .map_or(0, |s| s.iter().take_while(|c| c.is_ascii_digit()).count())
+    };
+    match prefix {
+        "GHSA-" => {
+            let ok = b.len() >= 14
+                && (0..3).all(|g| {
+                    let s = &b[g * 5..g * 5 + 4];
+                    s.iter()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                        && (g == 2 || b[g * 5 + 4] == b'-')
+                });
+            ok.then_some(14)
+        }
+        "SNYK-" => {
+            let len = b
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == b'-')
+                .count();
+            let s = rest[..len].trim_end_matches(|c: char| !c.is_ascii_digit());
+            (s.len() > 2 && s.contains('-')).then_some(s.len())
+        }
+        _ => {
+            let year = digits(0);
+            if year != 4 || b.get(4) != Some(&b'-') {
+                return None;
+            }
+            let n = digits(5);
+            let min = if prefix == "CVE-" { 4 } else { 1 };
+            (n >= min).then_some(5 + n)
+        }
+    }
+}
+
+/// `Key: value` lines as Trivy (result message) and Grype (rule help) write
+/// them: `Package`, `Installed Version` / `Version`, `Fixed Version` /
+/// `Fix Version`, `Severity`.
+fn key_value_facts(text: &str) -> (PkgHints, Option<Severity>) {
+    let mut pkg = PkgHints::default();
+    let mut word = None;
+    if !text.contains('\n') {
+        return (pkg, word);
+    }
+    for line in text.lines() {
+        let Some((k, v)) = line.split_once(':') else {
+            continue;
+        };
+        let v = v.trim();
+        let val = (!v.is_empty()).then(|| v.to_owned());
+        match k.trim() {
+            "Package" | "PkgName" => pkg.name = val,
+            "Installed Version" | "Version" | "InstalledVersion" => pkg.version = val,
+            "Fixed Version" | "Fix Version" | "FixedVersion" => pkg.fixed = val,
+            "Severity" => word = Severity::from_word(v),
+            _ => {}
+        }
+    }
+    if pkg.name.is_none() {
+        pkg = PkgHints::default();
+    }
+    (pkg, word)
+}
+
+/// Grype's result sentences: `... reports NAME at version VERSION ...` and
+/// `... package: NAME, version VERSION was found ...`.
+fn grype_message_package(text: &str) -> PkgHints {
+    let mut pkg = PkgHints::default();
+    if let Some((_, after)) = text.split_once(" reports ") {
+        if let Some((name, rest)) = after.split_once(" at version ") {
+            pkg.name = Some(name.trim().to_owned()).filter(|n| !n.is_empty() && !n.contains(' '));
+            pkg.version = rest.split_whitespace().next().map(str::to_owned);
+        }
+    } else if let Some((_, after)) = text.split_once("package: ") {
+        if let Some((name, rest)) = after.split_once(", version ") {
+            pkg.name = Some(name.trim().to_owned()).filter(|n| !n.is_empty() && !n.contains(' '));
+            pkg.version = rest.split_whitespace().next().map(str::to_owned);
+        }
+    }
+    if pkg.name.is_none() {
+        pkg.version = None;
+    }
+    pkg
+}
+
+/// Grype's rule short description: `CVE-... low vulnerability for NAME package`.
+fn grype_description_package(text: &str) -> Option<String> {
+    let (_, after) = text.split_once(" vulnerability for ")?;
+    let name = after.strip_suffix(" package")?.trim();
+    (!name.is_empty() && !name.contains(' ')).then(|| name.to_owned())
+}
+
+/// govulncheck: `... vulnerable package (NAME)` / `... in 1 package (NAME)`.
+fn parenthesized_package(text: &str) -> Option<String> {
+    let i = text.find("package (").or_else(|| text.find("packages ("))?;
+    let after = &text[i..];
+    let open = after.find('(')?;
+    let inner = &after[open + 1..];
+    let name = inner[..inner.find(')')?].split(',').next()?.trim();
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// A logical location naming a package: a purl, or `name@version`
+/// (Snyk Container writes `bzip2@1.0.6-8.1`).
+fn logical_package(fqn: &str) -> PkgHints {
+    let mut pkg = PkgHints::default();
+    if fqn.starts_with("pkg:") {
+        pkg.purl = Some(fqn.to_owned());
+        return pkg;
+    }
+    if let Some(at) = fqn.rfind('@').filter(|&i| i > 0) {
+        let (name, version) = (&fqn[..at], &fqn[at + 1..]);
+        let clean = |s: &str| !s.is_empty() && !s.contains([':', ' ', '\t']);
+        if clean(name) && clean(version) && !version.contains('/') {
+            pkg.name = Some(name.to_owned());
+            pkg.version = Some(version.to_owned());
+        }
+    }
+    pkg
+}
+
+fn vulnerability(
+    f: &Finding,
+    rule: Option<&RuleInfo>,
+    p: &Pending,
+    sca_tool: bool,
+) -> Option<VulnerabilityRef> {
+    let mut ids = f.rule_id.as_deref().map(vuln_ids).unwrap_or_default();
+    if let Some(r) = rule {
+        if let Some(id) = &r.id {
+            for v in vuln_ids(id) {
+                push_unique(&mut ids, v);
+            }
+        }
+    }
+    if ids.is_empty() && !sca_tool {
+        return None;
+    }
+    if let Some(r) = rule {
+        for v in &r.vuln_ids {
+            push_unique(&mut ids, v.clone());
+        }
+    }
+    for text in std::iter::once(f.message.as_str()).chain(f.tags.iter().map(|t| &**t)) {
+        for v in vuln_ids(text) {
+            push_unique(&mut ids, v);
+        }
+    }
+    let mut ids = ids.into_iter();
+    let id = ids.next()?;
+    let aliases: Vec<String> = ids.collect();
+
+    let logical = || {
+        f.locations
+            .iter()
+            .filter_map(|l| l.logical.as_deref())
+            .map(logical_package)
+            .find(|p| !p.is_empty())
+    };
+    let candidates = [
+        Some(p.pkg.clone()),
+        Some(key_value_facts(&f.message).0),
+        Some(grype_message_package(&f.message)),
+        logical(),
+        rule.map(|r| r.pkg.clone()),
+        parenthesized_package(&f.message).map(|name| PkgHints {
+            name: Some(name),
+            ..PkgHints::default()
+        }),
+    ];
+    let package = candidates
+        .into_iter()
+        .flatten()
+        .find(|c| !c.is_empty())
+        .map(|mut c| {
+            if let Some(parts) = c.purl.as_deref().and_then(parse_purl) {
+                c.name.get_or_insert(parts.name);
+                if let Some(v) = parts.version {
+                    c.version.get_or_insert(v);
+                }
+            }
+            PackageRef {
+                name: c.name.map(Sym::from),
+                version: c.version.map(Sym::from),
+                purl: c.purl.map(Sym::from),
+                fixed_version: c.fixed.map(Sym::from),
+            }
+        });
+    let mut cvss = p.cvss.clone();
+    for v in rule.map(|r| r.cvss.as_slice()).unwrap_or_default() {
+        push_unique(&mut cvss, v.clone());
+    }
+    Some(VulnerabilityRef {
+        id,
+        aliases,
+        package,
+        cvss_vectors: cvss,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Identity
+// ---------------------------------------------------------------------------
+
+/// A finding's fingerprint (decision model §1): the producer's fingerprints
+/// when given; for SCA, vulnerability + package + version; otherwise rule
+/// identity + path + [`message_basis`].
+fn fingerprint(f: &Finding, identity_path: &str) -> Fingerprint {
+    if !f.producer_fingerprints.is_empty() {
+        return Fingerprint::from_producer(f.rule_id.as_deref(), &f.producer_fingerprints);
+    }
+    if let Some(v) = &f.vulnerability {
+        let pkg = v.package.as_ref();
+        let base = pkg
+            .and_then(|p| p.purl.as_deref())
+            .and_then(parse_purl)
+            .map(|parts| parts.base())
+            .or_else(|| pkg.and_then(|p| p.name.as_deref()).map(str::to_owned))
+            .unwrap_or_else(|| identity_path.to_owned());
+        let version = pkg.and_then(|p| p.version.as_deref()).unwrap_or("");
+        return Fingerprint::for_package(&v.id, &base, version);
+    }
+    Fingerprint::for_code(
+        &rule_identity(f),
+        identity_path,
+        &message_basis(&f.message),
+        FingerprintSource::Message,
+    )
+}
+
+/// Tool-independent rule identity: the CWEs (sorted), else the rule id.
+fn rule_identity(f: &Finding) -> String {
+    if f.cwes.is_empty() {
+        return f.rule_id.as_deref().unwrap_or("").to_owned();
+    }
+    let mut cwes: Vec<&str> = f.cwes.iter().map(|c| &**c).collect();
+    cwes.sort_unstable();
+    cwes.join(",")
+}
+
+/// The fallback basis of a code finding's identity when no source window is
+/// available: the message with numbers and whitespace normalized.
+pub fn message_basis(message: &str) -> String {
+    normalize_message(message)
 }
