@@ -382,8 +382,9 @@ fn usage_errors_exit_2() {
         .args(["decide", "--defer-exit-code", "300", "x"])
         .assert()
         .code(2);
-    fixops(&dir.path().join("f.db"))
-        .args(["--now", "yesterday", "decide"])
+    Command::cargo_bin("fixops")
+        .unwrap()
+        .args(["--no-store", "--now", "yesterday", "decide"])
         .arg(fixture("example/sbom.cdx.json"))
         .assert()
         .code(2)

@@ -5,7 +5,9 @@ use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
 fn fixture(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(p)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(p)
 }
 
 fn corpus() -> Option<PathBuf> {
@@ -20,7 +22,15 @@ fn decide(db: &Path, args: &[&std::ffi::OsStr]) -> serde_json::Value {
         .unwrap()
         .arg("--db")
         .arg(db)
-        .args(["--project", "test/drift", "--now", "2026-11-21T00:00:00Z", "decide", "--format", "json"])
+        .args([
+            "--project",
+            "test/drift",
+            "--now",
+            "2026-11-21T00:00:00Z",
+            "decide",
+            "--format",
+            "json",
+        ])
         .args(args)
         .output()
         .unwrap();
@@ -41,7 +51,10 @@ fn trivy_and_grype_scans_of_one_image_collapse_per_vulnerability_package_version
     let dir = tempfile::tempdir().unwrap();
     let grype = c.join("sarif/vexctl/nginx-grype.sarif.json");
     let trivy = c.join("sarif/vexctl/nginx-trivy.sarif.json");
-    let v = decide(&dir.path().join("a.db"), &[grype.as_os_str(), trivy.as_os_str()]);
+    let v = decide(
+        &dir.path().join("a.db"),
+        &[grype.as_os_str(), trivy.as_os_str()],
+    );
     // Computed independently from the two files: Grype names the package and
     // version in its message ("reports tar at version 1.34+dfsg-1.2"), Trivy
     // in "Package:" / "Installed Version:" lines; both report the same 99
@@ -52,10 +65,20 @@ fn trivy_and_grype_scans_of_one_image_collapse_per_vulnerability_package_version
     assert!((v["noise"]["reduction"].as_f64().unwrap() - 0.5).abs() < 1e-9);
     // Different CVEs in one package stay separate issues but share a
     // root-cause group: 19 (package, version) pairs carry two or more CVEs.
-    let groups: Vec<_> = v["groups"].as_array().unwrap().iter().filter(|g| g["strategy"] == "root_cause").collect();
+    let groups: Vec<_> = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["strategy"] == "root_cause")
+        .collect();
     assert_eq!(groups.len(), 19);
     for is in v["issues"].as_array().unwrap() {
-        let tools: Vec<&str> = is["tools"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+        let tools: Vec<&str> = is["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
         assert_eq!(tools.len(), 2, "{is}");
     }
 }
@@ -83,18 +106,37 @@ fn inserted_lines_above_a_finding_keep_its_identity() {
     let run = |version: &str| {
         let sarif = fixture(&format!("drift/{version}.sarif"));
         let root = fixture(&format!("drift/{version}"));
-        decide(&db, &[sarif.as_os_str(), "--source-root".as_ref(), root.as_os_str()])
+        decide(
+            &db,
+            &[
+                sarif.as_os_str(),
+                "--source-root".as_ref(),
+                root.as_os_str(),
+            ],
+        )
     };
     let v1 = run("v1");
-    assert_eq!(v1["counts"]["issues"], 2, "two injections, same rule and message, different code");
+    assert_eq!(
+        v1["counts"]["issues"], 2,
+        "two injections, same rule and message, different code"
+    );
     assert_eq!(v1["counts"]["by_lifecycle"]["new"], 2);
     let v2 = run("v2");
     assert_eq!(v2["counts"]["issues"], 2);
-    assert_eq!(v2["counts"]["by_lifecycle"]["unchanged"], 2, "{}", v2["issues"]);
+    assert_eq!(
+        v2["counts"]["by_lifecycle"]["unchanged"], 2,
+        "{}",
+        v2["issues"]
+    );
     assert_eq!(v2["counts"]["by_lifecycle"]["new"], 0);
     assert_eq!(v2["counts"]["by_lifecycle"]["fixed"], 0);
     let ids = |v: &serde_json::Value| {
-        let mut ids: Vec<String> = v["issues"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_string()).collect();
+        let mut ids: Vec<String> = v["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect();
         ids.sort();
         ids
     };
@@ -102,7 +144,14 @@ fn inserted_lines_above_a_finding_keep_its_identity() {
     // Without the source, identity falls back to the normalized message, and
     // the two findings cannot be told apart.
     let other = tempfile::tempdir().unwrap();
-    let v = decide(&other.path().join("x.db"), &[fixture("drift/v1.sarif").as_os_str(), "--source-root".as_ref(), other.path().as_os_str()]);
+    let v = decide(
+        &other.path().join("x.db"),
+        &[
+            fixture("drift/v1.sarif").as_os_str(),
+            "--source-root".as_ref(),
+            other.path().as_os_str(),
+        ],
+    );
     assert_eq!(v["counts"]["issues"], 1);
 }
 
@@ -112,7 +161,15 @@ fn baseline_file_instead_of_store() {
     let first = dir.path().join("first.json");
     let out = Command::cargo_bin("fixops")
         .unwrap()
-        .args(["--no-store", "--now", "2026-11-20T00:00:00Z", "decide", "--format", "json", "-o"])
+        .args([
+            "--no-store",
+            "--now",
+            "2026-11-20T00:00:00Z",
+            "decide",
+            "--format",
+            "json",
+            "-o",
+        ])
         .arg(&first)
         .arg(fixture("example/scan.sarif"))
         .output()
@@ -120,7 +177,12 @@ fn baseline_file_instead_of_store() {
     assert_eq!(out.status.code(), Some(1));
     let v = decide(
         &dir.path().join("b.db"),
-        &[fixture("example/scan.sarif").as_os_str(), "--baseline".as_ref(), first.as_os_str(), "--new-only".as_ref()],
+        &[
+            fixture("example/scan.sarif").as_os_str(),
+            "--baseline".as_ref(),
+            first.as_os_str(),
+            "--new-only".as_ref(),
+        ],
     );
     assert_eq!(v["counts"]["by_lifecycle"]["unchanged"], 5);
     assert_eq!(v["verdict"], "ALLOW", "nothing new against the baseline");

@@ -174,6 +174,14 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
     };
     let decided = fixops::gate::decide(&mut run, &history, &mut policy, &opts)?;
     let verdict = decided.verdict;
+    let mut out = Vec::new();
+    let opts = report::Options {
+        limit: args.limit,
+        template,
+        color: super::color_stdout() && args.output.is_none(),
+    };
+    report::write_verdict(format, &verdict, &opts, &mut out)?;
+    // Render before recording: a run whose report cannot be produced is not recorded.
     if let Some(s) = store.as_mut() {
         // With an explicit baseline the store's lifecycle is left as it is.
         let update = args.baseline.is_none().then_some(&decided.update);
@@ -184,13 +192,6 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
             ctx.db.display()
         );
     }
-    let mut out = Vec::new();
-    let opts = report::Options {
-        limit: args.limit,
-        template,
-        color: super::color_stdout() && args.output.is_none(),
-    };
-    report::write_verdict(format, &verdict, &opts, &mut out)?;
     emit(args.output.as_deref(), &out)?;
     for w in &verdict.warnings {
         eprintln!("fixops: warning: {w}");
