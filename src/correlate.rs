@@ -147,6 +147,13 @@ pub struct Noise {
     pub merged_by: BTreeMap<Strategy, usize>,
     /// `1 − issues ÷ raw findings` (0 when there are no findings).
     pub reduction: f64,
+    /// Issues suppressed by a VEX statement (filled in by the verdict).
+    pub suppressed_by_vex: usize,
+    /// Issues waived (filled in by the verdict).
+    pub waived: usize,
+    /// `(suppressed by VEX + waived) ÷ issues`, reported apart from the
+    /// correlation reduction.
+    pub suppressed_share: f64,
 }
 
 /// The result of correlating a run.
@@ -259,15 +266,22 @@ fn resolve_aliases(findings: &[Finding]) -> HashMap<String, String> {
         .collect()
 }
 
-/// Package identity for taxonomy and root-cause keys: the purl without
-/// version and qualifiers, else the lower-cased name; plus the version.
+/// Package identity for taxonomy and root-cause keys: the package's name
+/// (its last segment, lower-cased: `log4j-core` for
+/// `pkg:maven/org.apache.logging.log4j/log4j-core` and for Trivy's
+/// `org.apache.logging.log4j:log4j-core`; `tar` for `pkg:deb/debian/tar`) and
+/// its version. Tools disagree on namespaces (distro, group) and on whether
+/// they give a purl at all; within one vulnerability the name and version
+/// are what they agree on.
 pub fn package_key(f: &Finding) -> Option<(String, String)> {
     let p = f.vulnerability.as_ref()?.package.as_ref()?;
     let parsed = p.purl.as_deref().and_then(parse_purl);
-    let base = match &parsed {
-        Some(pp) => pp.base(),
-        None => p.name.as_deref()?.to_ascii_lowercase(),
+    let name = match (&parsed, p.name.as_deref()) {
+        (Some(pp), _) => pp.name.clone(),
+        (None, Some(n)) => n.to_string(),
+        (None, None) => return None,
     };
+    let base = name.rsplit(['/', ':']).next().unwrap_or(&name).to_ascii_lowercase();
     let version = p
         .version
         .as_deref()
@@ -532,6 +546,9 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
             issues: issues.len(),
             merged_by,
             reduction,
+            suppressed_by_vex: 0,
+            waived: 0,
+            suppressed_share: 0.0,
         },
         issues,
         groups,

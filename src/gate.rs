@@ -1,7 +1,7 @@
 //! The decide pipeline: a run → its verdict, stage by stage.
 //!
 //! ```text
-//! Run ─code windows─▶ Run ─correlate─▶ Correlation ─lifecycle─▶ Lifecycle
+//! Run ─code windows, SBOM purls─▶ Run ─correlate─▶ Correlation ─lifecycle─▶ Lifecycle
 //!     ─VEX, waivers─▶ Annotations ─policy─▶ PolicyOutcome ─▶ Verdict
 //! ```
 //! Input: an assembled [`Run`], its [`History`], loaded [`Policy`] and
@@ -65,6 +65,7 @@ pub fn triage(run: &mut Run, history: &History, opts: &Options) -> Triaged {
     if let Some(root) = &opts.source_root {
         crate::fingerprint::apply_code_windows(run, root);
     }
+    run.attach_sbom_purls();
     let correlation = correlate::correlate(run, &opts.correlate);
     let (lifecycle, update) = lifecycle::compare(run, &correlation, history);
     let vex = crate::vex::apply(run, &correlation);

@@ -56,7 +56,7 @@ pub struct Known {
 }
 
 /// History to compare against.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct History {
     /// Where it came from (`run 12`, `baseline verdict.json`, `none`).
     pub source: String,
@@ -66,6 +66,17 @@ pub struct History {
     pub known: HashMap<String, Known>,
     /// Fingerprint → identity.
     pub fingerprints: HashMap<String, String>,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        History {
+            source: "none".into(),
+            present: false,
+            known: HashMap::new(),
+            fingerprints: HashMap::new(),
+        }
+    }
 }
 
 /// An issue that was open and is gone now.
@@ -239,7 +250,8 @@ pub fn history_from_issues(
     let mut h = History {
         source,
         present: true,
-        ..Default::default()
+        known: HashMap::new(),
+        fingerprints: HashMap::new(),
     };
     for (id, identity, sev, fps) in issues {
         h.known.insert(

@@ -164,6 +164,51 @@ impl Run {
         run
     }
 
+    /// Give SCA findings that name a package but no purl the purl of the
+    /// SBOM component with the same name and version (when exactly one
+    /// matches). Returns how many findings gained a purl.
+    pub fn attach_sbom_purls(&mut self) -> usize {
+        use std::collections::HashMap;
+        let key = |name: &str, version: &str| {
+            let last = name.rsplit(['/', ':']).next().unwrap_or(name).to_ascii_lowercase();
+            (last, version.to_string())
+        };
+        let mut by_name: HashMap<(String, String), Option<&str>> = HashMap::new();
+        for (_, c) in &self.components {
+            let (Some(purl), Some(version)) = (c.purl.as_deref(), c.version.as_deref()) else {
+                continue;
+            };
+            by_name
+                .entry(key(&c.name, version))
+                .and_modify(|e| {
+                    if *e != Some(purl) {
+                        *e = None;
+                    }
+                })
+                .or_insert(Some(purl));
+        }
+        if by_name.is_empty() {
+            return 0;
+        }
+        let mut n = 0;
+        for f in &mut self.findings {
+            let Some(p) = f.vulnerability.as_mut().and_then(|v| v.package.as_mut()) else {
+                continue;
+            };
+            if p.purl.is_some() {
+                continue;
+            }
+            let (Some(name), Some(version)) = (p.name.as_deref(), p.version.as_deref()) else {
+                continue;
+            };
+            if let Some(Some(purl)) = by_name.get(&key(name, version)) {
+                p.purl = Some(std::sync::Arc::from(*purl));
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// Findings per severity, most severe first, zero counts included.
     pub fn by_severity(&self) -> BTreeMap<Severity, usize> {
         let mut m: BTreeMap<Severity, usize> = Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();

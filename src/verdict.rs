@@ -154,6 +154,14 @@ pub struct FindingVerdict {
     /// Suppressed at the source.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub suppressed: bool,
+    /// Its issue's lifecycle.
+    pub lifecycle: Status,
+    /// Its issue's VEX status, when a statement applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vex: Option<crate::model::VexStatus>,
+    /// The waiver that applies to its issue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<String>,
     /// The decision for this finding.
     pub decision: Decision,
     /// Policy rules that fired on it.
@@ -378,6 +386,9 @@ impl Verdict {
                 fixed_version: pkg.and_then(|p| p.fixed_version.as_deref().map(str::to_string)),
                 message: f.message.clone(),
                 suppressed: is_suppressed,
+                lifecycle: triage.lifecycle.issues[issue].status,
+                vex: triage.vex[issue].as_ref().map(|v| v.status),
+                waiver: triage.waived[issue].map(|w| triage.waivers[w].id.clone()),
                 decision,
                 rules: hits,
             });
@@ -433,6 +444,14 @@ impl Verdict {
                 }
             })
             .collect();
+        let mut noise = c.noise.clone();
+        noise.suppressed_by_vex = issues.iter().filter(|i| i.vex.as_ref().is_some_and(|v| v.suppresses)).count();
+        noise.waived = issues.iter().filter(|i| i.waiver.is_some()).count();
+        noise.suppressed_share = if issues.is_empty() {
+            0.0
+        } else {
+            (noise.suppressed_by_vex + noise.waived) as f64 / issues.len() as f64
+        };
         let mut warnings = run.warnings.clone();
         warnings.extend(triage.warnings);
         let mut reasons: Vec<Reason> = reasons.into_values().collect();
@@ -473,7 +492,7 @@ impl Verdict {
             },
             inputs: run.inputs.iter().map(InputVerdict::from).collect(),
             policy: info,
-            noise: c.noise.clone(),
+            noise,
             baseline: triage.lifecycle.baseline.clone(),
             issues,
             fixed: triage.lifecycle.fixed.clone(),

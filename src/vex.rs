@@ -70,6 +70,20 @@ pub fn purl_covers(statement: &str, package: &str) -> bool {
         .all(|(k, v)| p.qualifiers().get(k) == Some(v))
 }
 
+/// Whether a statement's purl covers a package: by purl when the package
+/// has one, else by name (last segment, case-insensitive) and, when the
+/// statement gives one, version.
+pub fn package_covers(statement: &str, pkg: &crate::model::PackageRef) -> bool {
+    if let Some(p) = pkg.purl.as_deref() {
+        return purl_covers(statement, p);
+    }
+    let (Some(s), Some(name)) = (crate::model::parse_purl(statement), pkg.name.as_deref()) else {
+        return false;
+    };
+    let last = name.rsplit(['/', ':']).next().unwrap_or(name);
+    s.name.eq_ignore_ascii_case(last) && s.version.as_deref().is_none_or(|v| pkg.version.as_deref() == Some(v))
+}
+
 /// Apply the run's statements to its issues.
 pub fn apply(run: &Run, c: &Correlation) -> Vec<Option<Applied>> {
     let canon = |id: &str| c.aliases.get(id).cloned().unwrap_or_else(|| id.to_string());
@@ -104,19 +118,13 @@ pub fn apply(run: &Run, c: &Correlation) -> Vec<Option<Applied>> {
             let candidates = by_vuln.get(vuln)?;
             let f = &run.findings[is.members[0] as usize];
             let pkg = f.vulnerability.as_ref().and_then(|v| v.package.as_ref());
-            let purl = pkg.and_then(|p| p.purl.as_deref());
             let mut best: Option<(usize, String)> = None;
             for &k in candidates {
                 let s: &VexStatement = &run.statements[k].1;
                 let matched = if !s.subcomponents.is_empty() {
-                    purl.and_then(|p| {
-                        s.subcomponents
-                            .iter()
-                            .find(|sc| purl_covers(sc, p))
-                            .cloned()
-                    })
+                    pkg.and_then(|p| s.subcomponents.iter().find(|sc| package_covers(sc, p)).cloned())
                 } else {
-                    purl.and_then(|p| s.products.iter().find(|pr| purl_covers(pr, p)).cloned())
+                    pkg.and_then(|p| s.products.iter().find(|pr| package_covers(pr, p)).cloned())
                         .or_else(|| s.products.iter().find(|pr| covers_root(pr)).cloned())
                 };
                 let Some(m) = matched else { continue };

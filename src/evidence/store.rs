@@ -698,7 +698,7 @@ impl Store {
         let branch = branch.unwrap_or("");
         let mut h = History {
             source: "none (first run of this project and branch)".into(),
-            ..Default::default()
+            ..History::default()
         };
         let last: Option<i64> = self
             .conn

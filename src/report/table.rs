@@ -32,6 +32,20 @@ pub fn write(v: &Verdict, opts: &Options, w: &mut dyn Write) -> std::io::Result<
         n(Decision::Defer),
         n(Decision::Allow)
     )?;
+    let l = |k: &str| c.by_lifecycle.get(k).copied().unwrap_or(0);
+    writeln!(
+        w,
+        "{} issues ({:.0}% fewer than findings): {} new, {} unchanged, {} reintroduced, {} fixed since {}; {} suppressed by VEX, {} waived",
+        c.issues,
+        v.noise.reduction * 100.0,
+        l("new"),
+        l("unchanged"),
+        l("reintroduced"),
+        l("fixed"),
+        v.baseline,
+        c.vex_suppressed,
+        c.waived
+    )?;
     if !v.reasons.is_empty() {
         let mut t = table(opts.color);
         t.set_header(vec!["decision", "rule", "findings", "reason"]);
@@ -64,6 +78,7 @@ pub fn write(v: &Verdict, opts: &Options, w: &mut dyn Write) -> std::io::Result<
         let mut t = table(opts.color);
         t.set_header(vec![
             "decision",
+            "status",
             "severity",
             "tool",
             "rule / vulnerability",
@@ -87,6 +102,7 @@ pub fn write(v: &Verdict, opts: &Options, w: &mut dyn Write) -> std::io::Result<
             };
             t.add_row(vec![
                 f.decision.as_str().to_string(),
+                status(f),
                 sev,
                 f.tool.clone(),
                 what,
@@ -107,6 +123,24 @@ pub fn write(v: &Verdict, opts: &Options, w: &mut dyn Write) -> std::io::Result<
         writeln!(w, "warning: {warning}")?;
     }
     Ok(())
+}
+
+/// Lifecycle plus what exempts the finding: `new`, `unchanged · VEX
+/// not_affected`, `new · waived W-1`.
+pub fn status(f: &crate::verdict::FindingVerdict) -> String {
+    let mut s = f.lifecycle.as_str().to_string();
+    if let Some(v) = f.vex {
+        s.push_str(" · VEX ");
+        s.push_str(v.as_str());
+    }
+    if let Some(w) = &f.waiver {
+        s.push_str(" · waived ");
+        s.push_str(w);
+    }
+    if f.suppressed {
+        s.push_str(" · suppressed in source");
+    }
+    s
 }
 
 /// First line of `s`, cut to `max` characters.
