@@ -797,6 +797,7 @@ fn compact_props(raw: Option<&RawValue>) -> Option<String> {
             out.push(c);
         }
     }
+    out.shrink_to_fit();
     (out != "{}" && out != "null").then_some(out)
 }
 
@@ -882,6 +883,9 @@ impl UriRef {
 }
 
 /// What a result leaves for the end of its run.
+///
+/// Kept small (one per result until the run ends): what most results lack
+/// lives in [`Extra`].
 #[derive(Default)]
 struct Pending {
     /// Result number within the run, for warnings.
@@ -889,17 +893,54 @@ struct Pending {
     rule_index: Option<i64>,
     /// Tool component of the rule: `None` driver, `Some(i)` extension `i`.
     component: Option<i64>,
-    component_name: Option<String>,
     level: Option<Level>,
-    by_id: Option<Box<MessageById>>,
-    /// Locations that need `artifacts` or `originalUriBaseIds`: (related?, position, reference).
-    uri_refs: Vec<(bool, usize, UriRef)>,
+    severity_word: Option<Severity>,
+    /// `security-severity` of the result.
+    score: Option<f64>,
+    /// Locations that need `artifacts` or `originalUriBaseIds`:
+    /// (related?, position, `uriBaseId`, artifact index).
+    uri_refs: Vec<(bool, usize, Option<Sym>, Option<i64>)>,
+    extra: Option<Box<Extra>>,
+}
+
+/// The rarer parts of a [`Pending`] result.
+#[derive(Default)]
+struct Extra {
+    component_name: Option<String>,
+    by_id: Option<MessageById>,
     /// Taxa: (id, component name, component index).
     taxa: Vec<(String, Option<String>, Option<i64>)>,
-    score: Option<String>,
-    severity_word: Option<Severity>,
     cvss: Vec<String>,
     pkg: PkgHints,
+}
+
+impl Extra {
+    fn is_empty(&self) -> bool {
+        self.component_name.is_none()
+            && self.by_id.is_none()
+            && self.taxa.is_empty()
+            && self.cvss.is_empty()
+            && self.pkg.is_empty()
+            && self.pkg.fixed.is_none()
+    }
+}
+
+impl Pending {
+    fn extra(&self) -> &Extra {
+        static EMPTY: Extra = Extra {
+            component_name: None,
+            by_id: None,
+            taxa: Vec::new(),
+            cvss: Vec::new(),
+            pkg: PkgHints {
+                name: None,
+                version: None,
+                purl: None,
+                fixed: None,
+            },
+        };
+        self.extra.as_deref().unwrap_or(&EMPTY)
+    }
 }
 
 struct MessageById {
@@ -1042,20 +1083,29 @@ fn convert_result(
         number,
         ..Pending::default()
     };
+    let mut extra = Extra::default();
     let at = |b: &mut Builder, msg: String| b.warn(format!("runs/{run}/results/{number}: {msg}"));
 
     let mut rule_id = raw.rule_id.as_deref().map(|s| b.names.sym(s));
     p.rule_index = raw.rule_index.filter(|&i| i >= 0);
     if let Some(r) = &raw.rule {
-        if rule_id.is_none() {
-            rule_id = r.id.as_deref().map(|s| b.names.sym(s));
+        match (&rule_id, r.id.as_deref()) {
+            (None, id) => rule_id = id.map(|s| b.names.sym(s)),
+            (Some(rid), Some(id)) if !same_rule(rid, id) => at(
+                b,
+                format!(
+                    "ruleId {:?} is inconsistent with rule.id {id:?}; using ruleId",
+                    &**rid
+                ),
+            ),
+            _ => {}
         }
         if p.rule_index.is_none() {
             p.rule_index = r.index.filter(|&i| i >= 0);
         }
         if let Some(tc) = &r.tool_component {
             p.component = tc.index.filter(|&i| i >= 0);
-            p.component_name = tc.name.as_ref().map(|n| n.to_string());
+            extra.component_name = tc.name.as_ref().map(|n| n.to_string());
         }
     }
 
@@ -1088,11 +1138,11 @@ fn convert_result(
         match (m.text, m.id) {
             (Some(t), _) => message = substitute(&t, &args),
             (None, Some(id)) => {
-                p.by_id = Some(Box::new(MessageById {
+                extra.by_id = Some(MessageById {
                     id: id.0.into_owned(),
                     arguments: args,
                     markdown: m.markdown.map(|t| t.0.into_owned()),
-                }))
+                })
             }
             (None, None) => {
                 if let Some(md) = m.markdown {
@@ -1142,7 +1192,7 @@ fn convert_result(
             let (name, index) = t.tool_component.map_or((None, None), |c| {
                 (c.name.map(|n| n.0.into_owned()), c.index)
             });
-            p.taxa.push((id.0.into_owned(), name, index));
+            extra.taxa.push((id.0.into_owned(), name, index));
         }
     }
 
@@ -1158,10 +1208,22 @@ fn convert_result(
     for c in props.cwes.iter().filter_map(|c| cwe_of_value(c)) {
         push_unique(&mut cwes, b.names.sym(&c));
     }
-    p.score = props.score;
+    p.score = props.score.as_deref().and_then(|s| {
+        let v = parse_score(s);
+        if v.is_none() {
+            at(
+                b,
+                format!("security-severity {s:?} is not a score from 0 to 10; ignored"),
+            );
+        }
+        v
+    });
     p.severity_word = props.severity;
-    p.cvss = props.cvss;
-    p.pkg = props.pkg;
+    extra.cvss = props.cvss;
+    extra.pkg = props.pkg;
+    if !extra.is_empty() {
+        p.extra = Some(Box::new(extra));
+    }
 
     let finding = Finding {
         tool: Tool::default(),
@@ -1205,7 +1267,8 @@ fn push_location(
         if let Some(a) = ph.artifact_location {
             loc.uri = a.uri.as_deref().map(|u| names.sym(u));
             if a.uri_base_id.is_some() || (a.uri.is_none() && a.index.is_some()) {
-                p.uri_refs.push((related, out.len(), UriRef::from_raw(&a)));
+                let base = a.uri_base_id.as_deref().map(|s| names.sym(s));
+                p.uri_refs.push((related, out.len(), base, a.index));
             }
         }
         if let Some(r) = ph.region {
@@ -1313,7 +1376,7 @@ impl RunCtx {
         let run = self.index;
         let number = p.number;
         if let Some(idx) = p.rule_index {
-            let comp = match (p.component, &p.component_name) {
+            let comp = match (p.component, &p.extra().component_name) {
                 (Some(c), _) => usize::try_from(c).ok().map(|c| c + 1),
                 (None, Some(name)) => self
                     .component_names
@@ -1362,7 +1425,7 @@ impl RunCtx {
             f.help_uri = r.help_uri.clone();
         }
 
-        if let Some(m) = &p.by_id {
+        if let Some(m) = &p.extra().by_id {
             let template = rule
                 .and_then(|r| r.messages.get(&m.id))
                 .or_else(|| self.global_messages.get(&m.id))
@@ -1382,7 +1445,7 @@ impl RunCtx {
             .unwrap_or(Level::Warning);
 
         let mut identity_path = None;
-        for (related, pos, uref) in &p.uri_refs {
+        for (related, pos, base, index) in &p.uri_refs {
             let list = if *related {
                 &mut f.related_locations
             } else {
@@ -1391,7 +1454,12 @@ impl RunCtx {
             let Some(loc) = list.get_mut(*pos) else {
                 continue;
             };
-            let (full, ident) = self.resolve_location(uref, p.number, b);
+            let uref = UriRef {
+                uri: loc.uri.as_deref().map(str::to_owned),
+                base: base.as_deref().map(str::to_owned),
+                index: *index,
+            };
+            let (full, ident) = self.resolve_location(&uref, p.number, b);
             if !*related && *pos == 0 {
                 identity_path = ident.clone();
             }
@@ -1407,7 +1475,7 @@ impl RunCtx {
             .map(|u| normalize_path(&u))
             .unwrap_or_default();
 
-        for (id, name, index) in &p.taxa {
+        for (id, name, index) in &p.extra().taxa {
             let component = name.clone().or_else(|| {
                 index.and_then(|i| self.taxonomies.get(usize::try_from(i).ok()?)?.clone())
             });
@@ -1428,17 +1496,7 @@ impl RunCtx {
             }
         }
 
-        let result_score = p.score.as_deref().and_then(|s| {
-            let v = parse_score(s);
-            if v.is_none() {
-                b.warn(format!(
-                    "runs/{}/results/{}: security-severity {s:?} is not a score from 0 to 10; ignored",
-                    self.index, p.number
-                ));
-            }
-            v
-        });
-        f.score = result_score.or(rule.and_then(|r| r.score));
+        f.score = p.score.or(rule.and_then(|r| r.score));
 
         f.vulnerability = vulnerability(f, rule, &p, sca_tool);
         let sca = sca_tool || f.vulnerability.is_some();
@@ -1579,7 +1637,8 @@ fn substitute(template: &str, arguments: &[String]) -> String {
     if !template.contains(['{', '}']) {
         return template.to_owned();
     }
-    let mut out = String::with_capacity(template.len());
+    let args_len: usize = arguments.iter().map(String::len).sum();
+    let mut out = String::with_capacity(template.len() + args_len);
     let mut rest = template;
     while let Some(i) = rest.find(['{', '}']) {
         out.push_str(&rest[..i]);
@@ -1878,7 +1937,7 @@ fn vulnerability(
             .find(|p| !p.is_empty())
     };
     let candidates = [
-        Some(p.pkg.clone()),
+        Some(p.extra().pkg.clone()),
         Some(key_value_facts(&f.message).0),
         Some(grype_message_package(&f.message)),
         logical(),
@@ -1893,6 +1952,11 @@ fn vulnerability(
         .flatten()
         .find(|c| !c.is_empty())
         .map(|mut c| {
+            if let Some(r) =
+                rule.filter(|r| c.fixed.is_none() && r.pkg.name.is_some() && r.pkg.name == c.name)
+            {
+                c.fixed.clone_from(&r.pkg.fixed);
+            }
             if let Some(parts) = c.purl.as_deref().and_then(parse_purl) {
                 c.name.get_or_insert(parts.name);
                 if let Some(v) = parts.version {
@@ -1906,7 +1970,7 @@ fn vulnerability(
                 fixed_version: c.fixed.map(Sym::from),
             }
         });
-    let mut cvss = p.cvss.clone();
+    let mut cvss = p.extra().cvss.clone();
     for v in rule.map(|r| r.cvss.as_slice()).unwrap_or_default() {
         push_unique(&mut cvss, v.clone());
     }
