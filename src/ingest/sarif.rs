@@ -1529,19 +1529,19 @@ impl RunCtx {
             && let Some(i) = r.index
         {
             match usize::try_from(i).ok().and_then(|i| self.artifacts.get(i)) {
-                    Some(Some(a)) => {
-                        uri.clone_from(&a.uri);
-                        if base.is_none() {
-                            base.clone_from(&a.base);
-                        }
+                Some(Some(a)) => {
+                    uri.clone_from(&a.uri);
+                    if base.is_none() {
+                        base.clone_from(&a.base);
                     }
-                    Some(None) => {}
-                    None => b.warn(format!(
-                        "runs/{}/results/{number}: artifact index {i} is out of range ({} artifacts); ignored",
-                        self.index,
-                        self.artifacts.len()
-                    )),
                 }
+                Some(None) => {}
+                None => b.warn(format!(
+                    "runs/{}/results/{number}: artifact index {i} is out of range ({} artifacts); ignored",
+                    self.index,
+                    self.artifacts.len()
+                )),
+            }
         }
         let Some(uri) = uri else { return (None, None) };
         let (full, ident) = self.resolve_uri(&uri, base.as_deref(), number, b);
