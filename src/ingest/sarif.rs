@@ -746,10 +746,10 @@ impl<'de> Visitor<'de> for PropsVisitor {
                         .filter(|s| !s.trim().is_empty());
                 }
                 _ if k.ends_with("vector") => {
-                    if let Some(v) = non_empty(map.next_value_seed(ScalarSeed)?) {
-                        if v.starts_with("CVSS:") || v.contains("AV:") {
-                            p.cvss.push(v);
-                        }
+                    if let Some(v) = non_empty(map.next_value_seed(ScalarSeed)?)
+                        && (v.starts_with("CVSS:") || v.contains("AV:"))
+                    {
+                        p.cvss.push(v);
                     }
                 }
                 _ => {
@@ -797,6 +797,7 @@ fn compact_props(raw: Option<&RawValue>) -> Option<String> {
             out.push(c);
         }
     }
+    out.shrink_to_fit();
     (out != "{}" && out != "null").then_some(out)
 }
 
@@ -837,12 +838,11 @@ fn tag_severity(tag: &str) -> Option<Severity> {
 fn description_severity(text: &str) -> Option<Severity> {
     let mut words = text.split_whitespace().peekable();
     while let Some(w) = words.next() {
-        if let Some(next) = words.peek() {
-            if next.eq_ignore_ascii_case("severity") || next.eq_ignore_ascii_case("vulnerability") {
-                if let Some(s) = Severity::from_word(w) {
-                    return Some(s);
-                }
-            }
+        if let Some(next) = words.peek()
+            && (next.eq_ignore_ascii_case("severity") || next.eq_ignore_ascii_case("vulnerability"))
+            && let Some(s) = Severity::from_word(w)
+        {
+            return Some(s);
         }
     }
     None
@@ -882,6 +882,9 @@ impl UriRef {
 }
 
 /// What a result leaves for the end of its run.
+///
+/// Kept small (one per result until the run ends): what most results lack
+/// lives in [`Extra`].
 #[derive(Default)]
 struct Pending {
     /// Result number within the run, for warnings.
@@ -889,17 +892,54 @@ struct Pending {
     rule_index: Option<i64>,
     /// Tool component of the rule: `None` driver, `Some(i)` extension `i`.
     component: Option<i64>,
-    component_name: Option<String>,
     level: Option<Level>,
-    by_id: Option<Box<MessageById>>,
-    /// Locations that need `artifacts` or `originalUriBaseIds`: (related?, position, reference).
-    uri_refs: Vec<(bool, usize, UriRef)>,
+    severity_word: Option<Severity>,
+    /// `security-severity` of the result.
+    score: Option<f64>,
+    /// Locations that need `artifacts` or `originalUriBaseIds`:
+    /// (related?, position, `uriBaseId`, artifact index).
+    uri_refs: Vec<(bool, usize, Option<Sym>, Option<i64>)>,
+    extra: Option<Box<Extra>>,
+}
+
+/// The rarer parts of a [`Pending`] result.
+#[derive(Default)]
+struct Extra {
+    component_name: Option<String>,
+    by_id: Option<MessageById>,
     /// Taxa: (id, component name, component index).
     taxa: Vec<(String, Option<String>, Option<i64>)>,
-    score: Option<String>,
-    severity_word: Option<Severity>,
     cvss: Vec<String>,
     pkg: PkgHints,
+}
+
+impl Extra {
+    fn is_empty(&self) -> bool {
+        self.component_name.is_none()
+            && self.by_id.is_none()
+            && self.taxa.is_empty()
+            && self.cvss.is_empty()
+            && self.pkg.is_empty()
+            && self.pkg.fixed.is_none()
+    }
+}
+
+impl Pending {
+    fn extra(&self) -> &Extra {
+        static EMPTY: Extra = Extra {
+            component_name: None,
+            by_id: None,
+            taxa: Vec::new(),
+            cvss: Vec::new(),
+            pkg: PkgHints {
+                name: None,
+                version: None,
+                purl: None,
+                fixed: None,
+            },
+        };
+        self.extra.as_deref().unwrap_or(&EMPTY)
+    }
 }
 
 struct MessageById {
@@ -1042,20 +1082,29 @@ fn convert_result(
         number,
         ..Pending::default()
     };
+    let mut extra = Extra::default();
     let at = |b: &mut Builder, msg: String| b.warn(format!("runs/{run}/results/{number}: {msg}"));
 
     let mut rule_id = raw.rule_id.as_deref().map(|s| b.names.sym(s));
     p.rule_index = raw.rule_index.filter(|&i| i >= 0);
     if let Some(r) = &raw.rule {
-        if rule_id.is_none() {
-            rule_id = r.id.as_deref().map(|s| b.names.sym(s));
+        match (&rule_id, r.id.as_deref()) {
+            (None, id) => rule_id = id.map(|s| b.names.sym(s)),
+            (Some(rid), Some(id)) if !same_rule(rid, id) => at(
+                b,
+                format!(
+                    "ruleId {:?} is inconsistent with rule.id {id:?}; using ruleId",
+                    &**rid
+                ),
+            ),
+            _ => {}
         }
         if p.rule_index.is_none() {
             p.rule_index = r.index.filter(|&i| i >= 0);
         }
         if let Some(tc) = &r.tool_component {
             p.component = tc.index.filter(|&i| i >= 0);
-            p.component_name = tc.name.as_ref().map(|n| n.to_string());
+            extra.component_name = tc.name.as_ref().map(|n| n.to_string());
         }
     }
 
@@ -1088,11 +1137,11 @@ fn convert_result(
         match (m.text, m.id) {
             (Some(t), _) => message = substitute(&t, &args),
             (None, Some(id)) => {
-                p.by_id = Some(Box::new(MessageById {
+                extra.by_id = Some(MessageById {
                     id: id.0.into_owned(),
                     arguments: args,
                     markdown: m.markdown.map(|t| t.0.into_owned()),
-                }))
+                })
             }
             (None, None) => {
                 if let Some(md) = m.markdown {
@@ -1142,7 +1191,7 @@ fn convert_result(
             let (name, index) = t.tool_component.map_or((None, None), |c| {
                 (c.name.map(|n| n.0.into_owned()), c.index)
             });
-            p.taxa.push((id.0.into_owned(), name, index));
+            extra.taxa.push((id.0.into_owned(), name, index));
         }
     }
 
@@ -1158,10 +1207,22 @@ fn convert_result(
     for c in props.cwes.iter().filter_map(|c| cwe_of_value(c)) {
         push_unique(&mut cwes, b.names.sym(&c));
     }
-    p.score = props.score;
+    p.score = props.score.as_deref().and_then(|s| {
+        let v = parse_score(s);
+        if v.is_none() {
+            at(
+                b,
+                format!("security-severity {s:?} is not a score from 0 to 10; ignored"),
+            );
+        }
+        v
+    });
     p.severity_word = props.severity;
-    p.cvss = props.cvss;
-    p.pkg = props.pkg;
+    extra.cvss = props.cvss;
+    extra.pkg = props.pkg;
+    if !extra.is_empty() {
+        p.extra = Some(Box::new(extra));
+    }
 
     let finding = Finding {
         tool: Tool::default(),
@@ -1205,7 +1266,8 @@ fn push_location(
         if let Some(a) = ph.artifact_location {
             loc.uri = a.uri.as_deref().map(|u| names.sym(u));
             if a.uri_base_id.is_some() || (a.uri.is_none() && a.index.is_some()) {
-                p.uri_refs.push((related, out.len(), UriRef::from_raw(&a)));
+                let base = a.uri_base_id.as_deref().map(|s| names.sym(s));
+                p.uri_refs.push((related, out.len(), base, a.index));
             }
         }
         if let Some(r) = ph.region {
@@ -1313,7 +1375,7 @@ impl RunCtx {
         let run = self.index;
         let number = p.number;
         if let Some(idx) = p.rule_index {
-            let comp = match (p.component, &p.component_name) {
+            let comp = match (p.component, &p.extra().component_name) {
                 (Some(c), _) => usize::try_from(c).ok().map(|c| c + 1),
                 (None, Some(name)) => self
                     .component_names
@@ -1328,12 +1390,12 @@ impl RunCtx {
                 .and_then(|rules| rules.get(usize::try_from(idx).ok()?));
             match rule {
                 Some(r) => {
-                    if let (Some(rid), Some(id)) = (&f.rule_id, &r.id) {
-                        if !same_rule(rid, id) {
-                            b.warn(format!(
-                                "runs/{run}/results/{number}: ruleId {rid:?} is inconsistent with the rule at ruleIndex {idx} ({id:?})"
-                            ));
-                        }
+                    if let (Some(rid), Some(id)) = (&f.rule_id, &r.id)
+                        && !same_rule(rid, id)
+                    {
+                        b.warn(format!(
+                            "runs/{run}/results/{number}: ruleId {rid:?} is inconsistent with the rule at ruleIndex {idx} ({id:?})"
+                        ));
                     }
                     return Some(r);
                 }
@@ -1362,7 +1424,7 @@ impl RunCtx {
             f.help_uri = r.help_uri.clone();
         }
 
-        if let Some(m) = &p.by_id {
+        if let Some(m) = &p.extra().by_id {
             let template = rule
                 .and_then(|r| r.messages.get(&m.id))
                 .or_else(|| self.global_messages.get(&m.id))
@@ -1382,7 +1444,7 @@ impl RunCtx {
             .unwrap_or(Level::Warning);
 
         let mut identity_path = None;
-        for (related, pos, uref) in &p.uri_refs {
+        for (related, pos, base, index) in &p.uri_refs {
             let list = if *related {
                 &mut f.related_locations
             } else {
@@ -1391,7 +1453,12 @@ impl RunCtx {
             let Some(loc) = list.get_mut(*pos) else {
                 continue;
             };
-            let (full, ident) = self.resolve_location(uref, p.number, b);
+            let uref = UriRef {
+                uri: loc.uri.as_deref().map(str::to_owned),
+                base: base.as_deref().map(str::to_owned),
+                index: *index,
+            };
+            let (full, ident) = self.resolve_location(&uref, p.number, b);
             if !*related && *pos == 0 {
                 identity_path = ident.clone();
             }
@@ -1407,7 +1474,7 @@ impl RunCtx {
             .map(|u| normalize_path(&u))
             .unwrap_or_default();
 
-        for (id, name, index) in &p.taxa {
+        for (id, name, index) in &p.extra().taxa {
             let component = name.clone().or_else(|| {
                 index.and_then(|i| self.taxonomies.get(usize::try_from(i).ok()?)?.clone())
             });
@@ -1428,17 +1495,7 @@ impl RunCtx {
             }
         }
 
-        let result_score = p.score.as_deref().and_then(|s| {
-            let v = parse_score(s);
-            if v.is_none() {
-                b.warn(format!(
-                    "runs/{}/results/{}: security-severity {s:?} is not a score from 0 to 10; ignored",
-                    self.index, p.number
-                ));
-            }
-            v
-        });
-        f.score = result_score.or(rule.and_then(|r| r.score));
+        f.score = p.score.or(rule.and_then(|r| r.score));
 
         f.vulnerability = vulnerability(f, rule, &p, sca_tool);
         let sca = sca_tool || f.vulnerability.is_some();
@@ -1468,22 +1525,22 @@ impl RunCtx {
     ) -> (Option<String>, Option<String>) {
         let mut uri = r.uri.clone();
         let mut base = r.base.clone();
-        if uri.is_none() {
-            if let Some(i) = r.index {
-                match usize::try_from(i).ok().and_then(|i| self.artifacts.get(i)) {
-                    Some(Some(a)) => {
-                        uri.clone_from(&a.uri);
-                        if base.is_none() {
-                            base.clone_from(&a.base);
-                        }
+        if uri.is_none()
+            && let Some(i) = r.index
+        {
+            match usize::try_from(i).ok().and_then(|i| self.artifacts.get(i)) {
+                Some(Some(a)) => {
+                    uri.clone_from(&a.uri);
+                    if base.is_none() {
+                        base.clone_from(&a.base);
                     }
-                    Some(None) => {}
-                    None => b.warn(format!(
-                        "runs/{}/results/{number}: artifact index {i} is out of range ({} artifacts); ignored",
-                        self.index,
-                        self.artifacts.len()
-                    )),
                 }
+                Some(None) => {}
+                None => b.warn(format!(
+                    "runs/{}/results/{number}: artifact index {i} is out of range ({} artifacts); ignored",
+                    self.index,
+                    self.artifacts.len()
+                )),
             }
         }
         let Some(uri) = uri else { return (None, None) };
@@ -1579,7 +1636,8 @@ fn substitute(template: &str, arguments: &[String]) -> String {
     if !template.contains(['{', '}']) {
         return template.to_owned();
     }
-    let mut out = String::with_capacity(template.len());
+    let args_len: usize = arguments.iter().map(String::len).sum();
+    let mut out = String::with_capacity(template.len() + args_len);
     let mut rest = template;
     while let Some(i) = rest.find(['{', '}']) {
         out.push_str(&rest[..i]);
@@ -1591,16 +1649,16 @@ fn substitute(template: &str, arguments: &[String]) -> String {
         }
         if let Some(stripped) = tail.strip_prefix('{') {
             let digits = stripped.bytes().take_while(u8::is_ascii_digit).count();
-            if digits > 0 && stripped[digits..].starts_with('}') {
-                if let Some(arg) = stripped[..digits]
+            if digits > 0
+                && stripped[digits..].starts_with('}')
+                && let Some(arg) = stripped[..digits]
                     .parse::<usize>()
                     .ok()
                     .and_then(|n| arguments.get(n))
-                {
-                    out.push_str(arg);
-                    rest = &stripped[digits + 1..];
-                    continue;
-                }
+            {
+                out.push_str(arg);
+                rest = &stripped[digits + 1..];
+                continue;
             }
         }
         out.push_str(&tail[..1]);
@@ -1791,11 +1849,11 @@ fn grype_message_package(text: &str) -> PkgHints {
             pkg.name = Some(name.trim().to_owned()).filter(|n| !n.is_empty() && !n.contains(' '));
             pkg.version = rest.split_whitespace().next().map(str::to_owned);
         }
-    } else if let Some((_, after)) = text.split_once("package: ") {
-        if let Some((name, rest)) = after.split_once(", version ") {
-            pkg.name = Some(name.trim().to_owned()).filter(|n| !n.is_empty() && !n.contains(' '));
-            pkg.version = rest.split_whitespace().next().map(str::to_owned);
-        }
+    } else if let Some((_, after)) = text.split_once("package: ")
+        && let Some((name, rest)) = after.split_once(", version ")
+    {
+        pkg.name = Some(name.trim().to_owned()).filter(|n| !n.is_empty() && !n.contains(' '));
+        pkg.version = rest.split_whitespace().next().map(str::to_owned);
     }
     if pkg.name.is_none() {
         pkg.version = None;
@@ -1846,11 +1904,9 @@ fn vulnerability(
     sca_tool: bool,
 ) -> Option<VulnerabilityRef> {
     let mut ids = f.rule_id.as_deref().map(vuln_ids).unwrap_or_default();
-    if let Some(r) = rule {
-        if let Some(id) = &r.id {
-            for v in vuln_ids(id) {
-                push_unique(&mut ids, v);
-            }
+    if let Some(id) = rule.and_then(|r| r.id.as_deref()) {
+        for v in vuln_ids(id) {
+            push_unique(&mut ids, v);
         }
     }
     if ids.is_empty() && !sca_tool {
@@ -1878,7 +1934,7 @@ fn vulnerability(
             .find(|p| !p.is_empty())
     };
     let candidates = [
-        Some(p.pkg.clone()),
+        Some(p.extra().pkg.clone()),
         Some(key_value_facts(&f.message).0),
         Some(grype_message_package(&f.message)),
         logical(),
@@ -1893,6 +1949,11 @@ fn vulnerability(
         .flatten()
         .find(|c| !c.is_empty())
         .map(|mut c| {
+            if let Some(r) =
+                rule.filter(|r| c.fixed.is_none() && r.pkg.name.is_some() && r.pkg.name == c.name)
+            {
+                c.fixed.clone_from(&r.pkg.fixed);
+            }
             if let Some(parts) = c.purl.as_deref().and_then(parse_purl) {
                 c.name.get_or_insert(parts.name);
                 if let Some(v) = parts.version {
@@ -1906,7 +1967,7 @@ fn vulnerability(
                 fixed_version: c.fixed.map(Sym::from),
             }
         });
-    let mut cvss = p.cvss.clone();
+    let mut cvss = p.extra().cvss.clone();
     for v in rule.map(|r| r.cvss.as_slice()).unwrap_or_default() {
         push_unique(&mut cvss, v.clone());
     }
@@ -1962,4 +2023,306 @@ fn rule_identity(f: &Finding) -> String {
 /// available: the message with numbers and whitespace normalized.
 pub fn message_basis(message: &str) -> String {
     normalize_message(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(runs: &str) -> String {
+        format!(r#"{{"version": "2.1.0", "runs": [{runs}]}}"#)
+    }
+
+    fn read(text: &str) -> Document {
+        parse(Path::new("t.sarif"), text).unwrap()
+    }
+
+    fn err(text: &str) -> String {
+        parse(Path::new("t.sarif"), text).unwrap_err().to_string()
+    }
+
+    const RULES: &str = r#""tool": {"driver": {"name": "T", "rules": [
+        {"id": "R1", "defaultConfiguration": {"level": "error"}},
+        {"id": "R2", "properties": {"security-severity": "9.1"}},
+        {"id": "R3"}]}}"#;
+
+    #[test]
+    fn level_and_severity_resolution_order() {
+        let d = read(&log(&format!(
+            r#"{{{RULES}, "results": [
+            {{"ruleId": "R1", "level": "note", "message": {{"text": "a"}}}},
+            {{"ruleId": "R1", "message": {{"text": "b"}}}},
+            {{"ruleId": "R3", "message": {{"text": "c"}}}},
+            {{"ruleId": "R2", "level": "note", "message": {{"text": "d"}}}},
+            {{"ruleId": "R3", "message": {{"text": "e"}}, "properties": {{"security-severity": 2.5}}}},
+            {{"ruleId": "R3", "level": "loud", "message": {{"text": "f"}}}}]}}"#
+        )));
+        let got: Vec<(Level, Severity)> =
+            d.findings.iter().map(|f| (f.level, f.severity)).collect();
+        assert_eq!(
+            got,
+            [
+                (Level::Note, Severity::Info),
+                (Level::Error, Severity::High),
+                (Level::Warning, Severity::Medium),
+                (Level::Note, Severity::Critical),
+                (Level::Warning, Severity::Low),
+                (Level::Warning, Severity::Medium),
+            ]
+        );
+        assert_eq!(d.findings[3].score, Some(9.1));
+        assert!(
+            d.warnings.iter().any(|w| w.contains("\"loud\"")),
+            "{:?}",
+            d.warnings
+        );
+        assert_eq!(d.stats.rules, Some(3));
+    }
+
+    #[test]
+    fn message_arguments_and_message_strings() {
+        assert_eq!(
+            substitute("{0} in {1}, {{literal}} {2}", &["a".into(), "b".into()]),
+            "a in b, {literal} {2}"
+        );
+        let d = read(&log(
+            r#"{"tool": {"driver": {"name": "T", "rules": [{"id": "R", "messageStrings": {"m": {"text": "bad {0}"}}}]}},
+            "results": [{"ruleId": "R", "message": {"id": "m", "arguments": ["x"]}},
+                        {"ruleId": "R", "message": {"markdown": "**{0}**", "arguments": ["y"]}}]}"#,
+        ));
+        assert_eq!(d.findings[0].message, "bad x");
+        assert_eq!(d.findings[1].message, "**y**");
+    }
+
+    #[test]
+    fn uris_resolve_through_base_id_chains_and_artifacts() {
+        let d = read(&log(r#"{"tool": {"driver": {"name": "T"}},
+            "results": [
+              {"message": {"text": "a"}, "locations": [{"physicalLocation": {"artifactLocation": {"uri": "io/kb.c", "uriBaseId": "SRCROOT"}}}]},
+              {"message": {"text": "b"}, "locations": [{"physicalLocation": {"artifactLocation": {"index": 0}}}]},
+              {"message": {"text": "c"}, "locations": [{"physicalLocation": {"artifactLocation": {"index": 9}}}]}],
+            "artifacts": [{"location": {"uri": "x.log", "uriBaseId": "LOGS"}}],
+            "originalUriBaseIds": {"REPOROOT": {}, "SRCROOT": {"uri": "src/", "uriBaseId": "REPOROOT"},
+                                   "LOGS": {"uri": "file:///C:/logs/"}}}"#));
+        let uri = |i: usize| {
+            d.findings[i]
+                .locations
+                .first()
+                .and_then(|l| l.uri.as_deref().map(str::to_owned))
+        };
+        assert_eq!(uri(0).as_deref(), Some("src/io/kb.c"));
+        assert_eq!(uri(1).as_deref(), Some("file:///C:/logs/x.log"));
+        assert_eq!(uri(2), None);
+        assert!(
+            d.warnings.iter().any(|w| w.contains("artifact index 9")),
+            "{:?}",
+            d.warnings
+        );
+    }
+
+    #[test]
+    fn rule_index_lookup_with_extensions_and_bad_indexes() {
+        let d = read(&log(
+            r#"{"tool": {"driver": {"name": "T", "rules": [{"id": "D0"}]},
+                         "extensions": [{"name": "E", "rules": [{"id": "E0", "name": "ext rule"}, {"id": "E1"}]}]},
+            "results": [
+              {"rule": {"index": 1, "toolComponent": {"index": 0}}, "message": {"text": "a"}},
+              {"ruleIndex": 0, "message": {"text": "b"}},
+              {"ruleIndex": 7, "ruleId": "Z", "message": {"text": "c"}},
+              {"ruleId": "X", "ruleIndex": 0, "message": {"text": "d"}}]}"#,
+        ));
+        let ids: Vec<Option<&str>> = d.findings.iter().map(|f| f.rule_id.as_deref()).collect();
+        assert_eq!(ids, [Some("E1"), Some("D0"), Some("Z"), Some("X")]);
+        assert!(
+            d.warnings
+                .iter()
+                .any(|w| w.contains("ruleIndex 7 is out of range"))
+        );
+        assert!(d.warnings.iter().any(|w| w.contains("inconsistent")));
+        assert_eq!(d.stats.rules, Some(3));
+    }
+
+    #[test]
+    fn cwes_from_taxa_relationships_tags_and_properties() {
+        let d = read(&log(
+            r#"{"tool": {"driver": {"name": "T", "rules": [{"id": "R",
+                "properties": {"tags": ["security", "external/cwe/cwe-079"]},
+                "relationships": [{"target": {"id": "CWE-89", "toolComponent": {"name": "CWE"}}}]}]}},
+            "taxonomies": [{"name": "CWE"}],
+            "results": [{"ruleId": "R", "message": {"text": "a"},
+                "taxa": [{"id": "22", "toolComponent": {"index": 0}}],
+                "properties": {"tags": ["CWE-798: Use of Hard-coded Credentials"], "cwe": ["CWE-400"]}}]}"#,
+        ));
+        let cwes: Vec<&str> = d.findings[0].cwes.iter().map(|c| &**c).collect();
+        assert_eq!(cwes, ["CWE-798", "CWE-400", "CWE-22", "CWE-79", "CWE-89"]);
+        assert_eq!(
+            cwe_of_tag("external/cwe/cwe-079").as_deref(),
+            Some("CWE-79")
+        );
+        assert_eq!(cwe_of_tag("security"), None);
+    }
+
+    #[test]
+    fn trivy_like_result_is_a_package_vulnerability() {
+        let d = read(&log(
+            r#"{"tool": {"driver": {"name": "Trivy", "version": "0.42.1", "rules": [{"id": "CVE-2019-1549",
+                "name": "OsPackageVulnerability", "properties": {"security-severity": "5.3",
+                "cvssv3_vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N", "tags": ["vulnerability", "MEDIUM"]}}]}},
+            "results": [{"ruleId": "CVE-2019-1549", "ruleIndex": 0, "level": "warning",
+                "message": {"text": "Package: libcrypto1.1\nInstalled Version: 1.1.1c-r0\nVulnerability CVE-2019-1549\nSeverity: MEDIUM\nFixed Version: 1.1.1d-r0\nLink: [CVE-2019-1549](https://avd.aquasec.com/nvd/cve-2019-1549)"},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": "library/nginx", "uriBaseId": "ROOTPATH"}}}]}],
+            "originalUriBaseIds": {"ROOTPATH": {"uri": "file:///"}}}"#,
+        ));
+        let f = &d.findings[0];
+        let v = f.vulnerability.as_ref().unwrap();
+        assert_eq!(v.id, "CVE-2019-1549");
+        let p = v.package.as_ref().unwrap();
+        assert_eq!(p.name.as_deref(), Some("libcrypto1.1"));
+        assert_eq!(p.version.as_deref(), Some("1.1.1c-r0"));
+        assert_eq!(p.fixed_version.as_deref(), Some("1.1.1d-r0"));
+        assert_eq!(v.cvss_vectors.len(), 1);
+        assert_eq!(f.severity, Severity::Medium);
+        assert_eq!(
+            f.fingerprint,
+            Fingerprint::for_package("CVE-2019-1549", "libcrypto1.1", "1.1.1c-r0")
+        );
+        assert_eq!(f.locations[0].uri.as_deref(), Some("file:///library/nginx"));
+    }
+
+    #[test]
+    fn grype_like_result_is_a_package_vulnerability() {
+        let d = read(&log(
+            r#"{"tool": {"driver": {"name": "Grype", "rules": [{"id": "CVE-2005-2541-tar",
+                "shortDescription": {"text": "CVE-2005-2541 low vulnerability for tar package"},
+                "help": {"text": "Vulnerability CVE-2005-2541\nSeverity: low\nPackage: tar\nVersion: 1.34\nFix Version: 1.35\nType: deb"}}]}},
+            "results": [{"ruleId": "CVE-2005-2541-tar",
+                "message": {"text": "The path /usr/share/doc/tar/copyright reports tar at version 1.34  which is a vulnerable (deb) package installed in the container"}}]}"#,
+        ));
+        let f = &d.findings[0];
+        let v = f.vulnerability.as_ref().unwrap();
+        assert_eq!(v.id, "CVE-2005-2541");
+        let p = v.package.as_ref().unwrap();
+        assert_eq!(
+            (p.name.as_deref(), p.version.as_deref()),
+            (Some("tar"), Some("1.34"))
+        );
+        assert_eq!(p.fixed_version.as_deref(), Some("1.35"));
+        assert_eq!(f.severity, Severity::Low, "no score: the producer's word");
+        assert_eq!(f.fingerprint.source, FingerprintSource::Package);
+    }
+
+    #[test]
+    fn code_fingerprint_ignores_line_numbers_in_message() {
+        let one = |line: u32| {
+            let d = read(&log(&format!(
+                r#"{{"tool": {{"driver": {{"name": "T"}}}}, "results": [{{"ruleId": "R", "message": {{"text": "unused at line {line}"}},
+                "locations": [{{"physicalLocation": {{"artifactLocation": {{"uri": "./src/a.c"}}, "region": {{"startLine": {line}}}}}}}]}}]}}"#
+            )));
+            d.findings[0].fingerprint.clone()
+        };
+        assert_eq!(one(3), one(40));
+        assert_eq!(one(3).source, FingerprintSource::Message);
+    }
+
+    #[test]
+    fn producer_fingerprints_keep_their_keys() {
+        let d = read(&log(
+            r#"{"tool": {"driver": {"name": "T"}}, "results": [{"ruleId": "R", "message": {"text": "m"},
+                "fingerprints": {"a/v1": "1"}, "partialFingerprints": {"primaryLocationLineHash": "h:1", "a/v1": "2"}}]}"#,
+        ));
+        let f = &d.findings[0];
+        assert_eq!(
+            f.producer_fingerprints.get("a/v1").map(String::as_str),
+            Some("1")
+        );
+        assert_eq!(f.producer_fingerprints.len(), 2);
+        assert_eq!(
+            f.fingerprint,
+            Fingerprint::from_producer(Some("R"), &f.producer_fingerprints)
+        );
+    }
+
+    #[test]
+    fn versions_other_than_2_1_0_are_refused() {
+        for v in ["1.0.0", "2.0.0", "2.0.0-csd.2.beta.2019-02-20", "2.2"] {
+            let e = err(&format!(r#"{{"version": "{v}", "runs": []}}"#));
+            assert!(
+                e.contains("at /version") && e.contains("unsupported SARIF version"),
+                "{e}"
+            );
+        }
+        let e = err(r#"{"runs": [{"tool": {"driver": {"name": "T"}}}], "version": "2.0.0"}"#);
+        assert!(e.contains("unsupported SARIF version \"2.0.0\""), "{e}");
+        assert!(err(r#"{"runs": []}"#).contains("no \"version\""));
+        assert!(err(r#"{"version": 2, "runs": []}"#).contains("at /version"));
+    }
+
+    #[test]
+    fn empty_and_null_runs_ingest() {
+        let d = read(r#"{"version": "2.1.0", "runs": null}"#);
+        assert_eq!(d.stats.runs, Some(0));
+        let d = read(
+            r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": null}}, "results": null}]}"#,
+        );
+        assert_eq!((d.stats.runs, d.stats.results), (Some(1), Some(0)));
+        assert_eq!(&*d.producers[0].name, "unknown");
+        assert_eq!(d.warnings.len(), 1);
+    }
+
+    #[test]
+    fn stack_without_frames_is_refused_with_its_pointer() {
+        let e = err(&log(
+            r#"{"tool": {"driver": {"name": "CodeScanner"}}, "results": [{"message": {"text": "x"},
+                "properties": {"a": [1, 2]}, "stacks": [{}]}]}"#,
+        ));
+        assert!(e.contains("at /runs/0/results/0/stacks/0"), "{e}");
+        assert!(e.contains("missing field `frames`"), "{e}");
+        let e = err(&log(
+            r#"{"results": [{"message": {"text": "x"}, "locations": [{"physicalLocation": {"region": {"startLine": "3"}}}]}]}"#,
+        ));
+        assert!(
+            e.contains("/runs/0/results/0/locations/0/physicalLocation/region/startLine"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn results_before_tool_still_resolve_rules() {
+        let d = read(&log(
+            r#"{"results": [{"ruleIndex": 1, "message": {"text": "m"}}],
+               "tool": {"driver": {"name": "T", "rules": [{"id": "A"}, {"id": "B", "defaultConfiguration": {"level": "error"},
+                        "shortDescription": {"text": "Bee"}, "helpUri": "https://b"}]}}}"#,
+        ));
+        let f = &d.findings[0];
+        assert_eq!(f.rule_id.as_deref(), Some("B"));
+        assert_eq!(f.rule_name.as_deref(), Some("Bee"));
+        assert_eq!(f.level, Level::Error);
+        assert_eq!(&*f.tool.name, "T");
+    }
+
+    #[test]
+    fn properties_are_kept_compact() {
+        let d = read(&log(r#"{"tool": {"driver": {"name": "T"}}, "results": [
+                {"message": {"text": "m"}, "properties": { "k" : "a b",  "n": [1, 2] }},
+                {"message": {"text": "m"}, "properties": {}}]}"#));
+        assert_eq!(
+            d.findings[0].properties.as_deref(),
+            Some(r#"{"k":"a b","n":[1,2]}"#)
+        );
+        assert_eq!(d.findings[1].properties, None);
+    }
+
+    #[test]
+    fn vulnerability_ids_are_found_in_text() {
+        assert_eq!(vuln_ids("CVE-2005-2541-tar"), ["CVE-2005-2541"]);
+        assert_eq!(
+            vuln_ids("[GO-2026-4864] x, GHSA-abcd-1234-wxyz"),
+            ["GO-2026-4864", "GHSA-abcd-1234-wxyz"]
+        );
+        assert_eq!(
+            vuln_ids("SNYK-LINUX-BZIP2-106947"),
+            ["SNYK-LINUX-BZIP2-106947"]
+        );
+        assert!(vuln_ids("XCVE-2020-1234 CVE-20").is_empty());
+    }
 }
