@@ -24,6 +24,10 @@ pub struct FileConfig {
     /// `[decide]`
     #[serde(default)]
     pub decide: DecideConfig,
+    /// `[context]`: business context defaults and per-service overrides
+    /// (same shape as a `--context` file; see [`crate::enrich::context`]).
+    #[serde(default)]
+    pub context: crate::enrich::context::Context,
 }
 
 /// `[store]`
