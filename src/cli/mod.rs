@@ -5,11 +5,14 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod cvss;
 mod decide;
 mod feeds;
+mod graph;
 mod ingest;
 mod policy;
 mod runs;
+mod ssvc;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
@@ -61,6 +64,12 @@ enum Command {
     /// Threat intelligence: CISA KEV and FIRST EPSS snapshots.
     #[command(subcommand)]
     Feeds(feeds::FeedsCommand),
+    /// Score CVSS v3.0, v3.1 and v4.0 vectors.
+    Cvss(cvss::CvssArgs),
+    /// Evaluate an SSVC decision tree on decision-point values.
+    Ssvc(ssvc::SsvcArgs),
+    /// Print the SBOM dependency graph (DOT or JSON with depth, paths and dependents).
+    Graph(graph::GraphArgs),
 }
 
 /// Inputs, positional or by declared kind.
@@ -175,6 +184,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Policy(c) => policy::run(&ctx, c),
         Command::Runs(a) => runs::run(&ctx, a),
         Command::Feeds(c) => feeds::run(&ctx, c),
+        Command::Cvss(a) => cvss::run(a),
+        Command::Ssvc(a) => ssvc::run(a),
+        Command::Graph(a) => graph::run(a),
     }
 }
 
