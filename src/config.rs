@@ -27,6 +27,10 @@ pub struct FileConfig {
     /// `[[waiver]]` entries.
     #[serde(default)]
     pub waiver: Vec<crate::waiver::WaiverToml>,
+    /// `[context]`: business context defaults and per-service overrides
+    /// (same shape as a `--context` file; see [`crate::enrich::context`]).
+    #[serde(default)]
+    pub context: crate::enrich::context::Context,
 }
 
 /// `[store]`

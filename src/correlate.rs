@@ -281,7 +281,11 @@ pub fn package_key(f: &Finding) -> Option<(String, String)> {
         (None, Some(n)) => n.to_string(),
         (None, None) => return None,
     };
-    let base = name.rsplit(['/', ':']).next().unwrap_or(&name).to_ascii_lowercase();
+    let base = name
+        .rsplit(['/', ':'])
+        .next()
+        .unwrap_or(&name)
+        .to_ascii_lowercase();
     let version = p
         .version
         .as_deref()

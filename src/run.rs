@@ -170,7 +170,11 @@ impl Run {
     pub fn attach_sbom_purls(&mut self) -> usize {
         use std::collections::HashMap;
         let key = |name: &str, version: &str| {
-            let last = name.rsplit(['/', ':']).next().unwrap_or(name).to_ascii_lowercase();
+            let last = name
+                .rsplit(['/', ':'])
+                .next()
+                .unwrap_or(name)
+                .to_ascii_lowercase();
             (last, version.to_string())
         };
         let mut by_name: HashMap<(String, String), Option<&str>> = HashMap::new();

@@ -445,7 +445,10 @@ impl Verdict {
             })
             .collect();
         let mut noise = c.noise.clone();
-        noise.suppressed_by_vex = issues.iter().filter(|i| i.vex.as_ref().is_some_and(|v| v.suppresses)).count();
+        noise.suppressed_by_vex = issues
+            .iter()
+            .filter(|i| i.vex.as_ref().is_some_and(|v| v.suppresses))
+            .count();
         noise.waived = issues.iter().filter(|i| i.waiver.is_some()).count();
         noise.suppressed_share = if issues.is_empty() {
             0.0

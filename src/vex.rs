@@ -81,7 +81,10 @@ pub fn package_covers(statement: &str, pkg: &crate::model::PackageRef) -> bool {
         return false;
     };
     let last = name.rsplit(['/', ':']).next().unwrap_or(name);
-    s.name.eq_ignore_ascii_case(last) && s.version.as_deref().is_none_or(|v| pkg.version.as_deref() == Some(v))
+    s.name.eq_ignore_ascii_case(last)
+        && s.version
+            .as_deref()
+            .is_none_or(|v| pkg.version.as_deref() == Some(v))
 }
 
 /// Apply the run's statements to its issues.
@@ -122,7 +125,12 @@ pub fn apply(run: &Run, c: &Correlation) -> Vec<Option<Applied>> {
             for &k in candidates {
                 let s: &VexStatement = &run.statements[k].1;
                 let matched = if !s.subcomponents.is_empty() {
-                    pkg.and_then(|p| s.subcomponents.iter().find(|sc| package_covers(sc, p)).cloned())
+                    pkg.and_then(|p| {
+                        s.subcomponents
+                            .iter()
+                            .find(|sc| package_covers(sc, p))
+                            .cloned()
+                    })
                 } else {
                     pkg.and_then(|p| s.products.iter().find(|pr| package_covers(pr, p)).cloned())
                         .or_else(|| s.products.iter().find(|pr| covers_root(pr)).cloned())

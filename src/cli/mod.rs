@@ -5,12 +5,15 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod cvss;
 mod decide;
 mod explain;
 mod feeds;
+mod graph;
 mod ingest;
 mod policy;
 mod runs;
+mod ssvc;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
@@ -66,6 +69,12 @@ enum Command {
     /// Threat intelligence: CISA KEV and FIRST EPSS snapshots.
     #[command(subcommand)]
     Feeds(feeds::FeedsCommand),
+    /// Score CVSS v3.0, v3.1 and v4.0 vectors.
+    Cvss(cvss::CvssArgs),
+    /// Evaluate an SSVC decision tree on decision-point values.
+    Ssvc(ssvc::SsvcArgs),
+    /// Print the SBOM dependency graph (DOT or JSON with depth, paths and dependents).
+    Graph(graph::GraphArgs),
 }
 
 /// Inputs, positional or by declared kind.
@@ -182,6 +191,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Feeds(c) => feeds::run(&ctx, c),
         Command::Explain(a) => explain::explain(&ctx, a),
         Command::Issues(a) => explain::issues(&ctx, a),
+        Command::Cvss(a) => cvss::run(a),
+        Command::Ssvc(a) => ssvc::run(a),
+        Command::Graph(a) => graph::run(a),
     }
 }
 

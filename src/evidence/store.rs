@@ -539,6 +539,151 @@ impl Store {
     }
 }
 
+/// CVE ids per `IN (...)` query when loading intelligence for a set of CVEs.
+const CVE_BATCH: usize = 500;
+
+/// One EPSS score as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpssRow {
+    /// CVE id.
+    pub cve: String,
+    /// Probability of exploitation activity in the next 30 days.
+    pub epss: f64,
+    /// Percentile among scored CVEs.
+    pub percentile: f64,
+}
+
+/// The rows of one KEV and one EPSS snapshot, as [`Store::load_intel`] reads them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IntelRows {
+    /// The KEV snapshot and its entries, when one exists.
+    pub kev: Option<(Snapshot, Vec<crate::ingest::feeds::KevEntry>)>,
+    /// The EPSS snapshot and its scores, when one exists.
+    pub epss: Option<(Snapshot, Vec<EpssRow>)>,
+}
+
+impl Store {
+    /// The newest snapshot of `source` (`kev` or `epss`): latest release or
+    /// score date, then latest import.
+    pub fn newest_snapshot(&self, source: &str) -> Result<Option<Snapshot>> {
+        self.conn
+            .query_row(
+                "SELECT id, source, version, date, fetched_at, origin, sha256, entries FROM intel_snapshots
+                 WHERE source = ?1 ORDER BY COALESCE(date, fetched_at) DESC, id DESC LIMIT 1",
+                [source],
+                snapshot_row,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Load one KEV and one EPSS snapshot: the given ids, or the newest of
+    /// each. With `cves`, only those CVEs' rows are read, [`CVE_BATCH`] ids
+    /// per query; without, the whole snapshot. A given id that does not exist
+    /// or belongs to the other source is an error.
+    pub fn load_intel(
+        &self,
+        kev_snapshot: Option<i64>,
+        epss_snapshot: Option<i64>,
+        cves: Option<&[String]>,
+    ) -> Result<IntelRows> {
+        let kev = match self.pick_snapshot("kev", kev_snapshot)? {
+            Some(s) => {
+                let rows = self.select_by_cve(
+                    "SELECT cve, date_added, due_date, ransomware, vendor, product, name, cwes FROM kev WHERE snapshot_id = ?1",
+                    s.id,
+                    cves,
+                    |r| {
+                        let cwes: String = r.get(7)?;
+                        Ok(crate::ingest::feeds::KevEntry {
+                            cve: r.get(0)?,
+                            date_added: r.get(1)?,
+                            due_date: r.get(2)?,
+                            ransomware: r.get::<_, i64>(3)? != 0,
+                            vendor: r.get(4)?,
+                            product: r.get(5)?,
+                            name: r.get(6)?,
+                            cwes: cwes
+                                .split(',')
+                                .filter(|c| !c.is_empty())
+                                .map(str::to_string)
+                                .collect(),
+                        })
+                    },
+                )?;
+                Some((s, rows))
+            }
+            None => None,
+        };
+        let epss = match self.pick_snapshot("epss", epss_snapshot)? {
+            Some(s) => {
+                let rows = self.select_by_cve(
+                    "SELECT cve, epss, percentile FROM epss WHERE snapshot_id = ?1",
+                    s.id,
+                    cves,
+                    |r| {
+                        Ok(EpssRow {
+                            cve: r.get(0)?,
+                            epss: r.get(1)?,
+                            percentile: r.get(2)?,
+                        })
+                    },
+                )?;
+                Some((s, rows))
+            }
+            None => None,
+        };
+        Ok(IntelRows { kev, epss })
+    }
+
+    fn pick_snapshot(&self, source: &str, id: Option<i64>) -> Result<Option<Snapshot>> {
+        let Some(id) = id else {
+            return self.newest_snapshot(source);
+        };
+        match self.snapshot(id)? {
+            Some(s) if s.source == source => Ok(Some(s)),
+            Some(s) => Err(self.err(format!(
+                "snapshot {id} is from the {} feed, not {source}; see `fixops feeds list`",
+                s.source
+            ))),
+            None => Err(self.err(format!(
+                "no intelligence snapshot {id}; see `fixops feeds list`"
+            ))),
+        }
+    }
+
+    fn select_by_cve<T>(
+        &self,
+        base: &str,
+        snapshot_id: i64,
+        cves: Option<&[String]>,
+        row: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let e = |e: rusqlite::Error| self.err(e);
+        let mut out = Vec::new();
+        let Some(cves) = cves else {
+            let mut st = self.conn.prepare(base).map_err(e)?;
+            let rows = st.query_map([snapshot_id], &row).map_err(e)?;
+            for r in rows {
+                out.push(r.map_err(e)?);
+            }
+            return Ok(out);
+        };
+        for chunk in cves.chunks(CVE_BATCH) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let sql = format!("{base} AND cve IN ({marks})");
+            let mut st = self.conn.prepare_cached(&sql).map_err(e)?;
+            let mut params: Vec<&dyn rusqlite::ToSql> = vec![&snapshot_id];
+            params.extend(chunk.iter().map(|c| c as &dyn rusqlite::ToSql));
+            let rows = st.query_map(params.as_slice(), &row).map_err(e)?;
+            for r in rows {
+                out.push(r.map_err(e)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
 fn snapshot_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Snapshot> {
     Ok(Snapshot {
         id: r.get(0)?,
