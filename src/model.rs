@@ -623,7 +623,9 @@ pub struct DocStats {
     /// SARIF rules across runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rules: Option<u64>,
-    /// CycloneDX components, nested ones included, metadata component excluded.
+    /// CycloneDX components as written: JSON counts `/components` at every
+    /// nesting level (metadata component excluded); XML counts every
+    /// `<component>` element (metadata, tools and pedigree included).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub components: Option<u64>,
     /// CycloneDX services.
@@ -633,7 +635,8 @@ pub struct DocStats {
     /// `<dependency>` element, nested ones included).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dependencies: Option<u64>,
-    /// CycloneDX `vulnerabilities` / CSAF vulnerabilities.
+    /// CycloneDX `vulnerabilities` (XML: every `<vulnerability>` element,
+    /// composition references included) / CSAF vulnerabilities.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vulnerabilities: Option<u64>,
     /// SPDX packages.

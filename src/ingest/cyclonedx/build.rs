@@ -92,6 +92,14 @@ fn ptr(base: &str, tokens: &[&str]) -> String {
     p
 }
 
+/// Where a bom-ref was first declared.
+enum Place {
+    /// JSON pointer of the declaring object.
+    Pointer(String),
+    /// XML byte offset of the declaring element.
+    Offset(usize),
+}
+
 /// A component while the document is assembled: its explicit reference is
 /// known, a synthesized one is assigned once all explicit ones are.
 struct Pending {
@@ -115,7 +123,7 @@ pub fn build(
 
     // Components: the root first, then the inventory, nesting flattened.
     let mut pending: Vec<Pending> = Vec::new();
-    let mut refs: HashMap<String, String> = HashMap::new();
+    let mut refs: HashMap<String, Place> = HashMap::new();
     if let Some(root) = &bom.metadata.component {
         flatten(
             loc,
@@ -287,7 +295,7 @@ fn claim_ref(
     r: &str,
     pointer: &str,
     at: usize,
-    refs: &mut HashMap<String, String>,
+    refs: &mut HashMap<String, Place>,
 ) -> Result<()> {
     if r.is_empty() {
         return Err(loc.fail(
@@ -297,19 +305,25 @@ fn claim_ref(
         ));
     }
     if let Some(first) = refs.get(r) {
-        let first = first.clone();
+        let first = match (first, loc.origin) {
+            (Place::Offset(at), Origin::Xml(text)) => {
+                let (l, c) = line_col(text, *at);
+                format!("line {l}, column {c}")
+            }
+            (Place::Pointer(p), _) => p.clone(),
+            (Place::Offset(at), Origin::Json) => format!("byte {at}"),
+        };
         return Err(loc.fail(
             || ptr(pointer, &["bom-ref"]),
             at,
             format!("bom-ref {r:?} is used twice (first at {first}); every bom-ref must be unique within the BOM"),
         ));
     }
+    // Where it was first seen: the pointer (JSON) or the byte offset (XML),
+    // turned into a line and column only if a duplicate is found.
     let place = match loc.origin {
-        Origin::Json => pointer.to_string(),
-        Origin::Xml(text) => {
-            let (l, c) = line_col(text, at);
-            format!("line {l}, column {c}")
-        }
+        Origin::Json => Place::Pointer(pointer.to_string()),
+        Origin::Xml(_) => Place::Offset(at),
     };
     refs.insert(r.to_string(), place);
     Ok(())
@@ -322,7 +336,7 @@ fn flatten(
     parent: Option<usize>,
     depth: usize,
     out: &mut Vec<Pending>,
-    refs: &mut HashMap<String, String>,
+    refs: &mut HashMap<String, Place>,
 ) -> Result<()> {
     if depth > MAX_NESTING {
         return Err(loc.fail(
@@ -414,7 +428,7 @@ fn count_services(
     pointer: &str,
     depth: usize,
     count: &mut u64,
-    refs: &mut HashMap<String, String>,
+    refs: &mut HashMap<String, Place>,
 ) -> Result<()> {
     if depth > MAX_NESTING {
         return Err(loc.fail(
@@ -437,7 +451,7 @@ fn count_services(
 /// Give every component without a bom-ref a stable one: its purl, else
 /// `group/name@version`, suffixed `#2`, `#3`, ... when already taken. The
 /// result depends only on the document, so it is the same on every run.
-fn assign_refs(pending: &mut [Pending], explicit: &HashMap<String, String>) {
+fn assign_refs(pending: &mut [Pending], explicit: &HashMap<String, Place>) {
     let mut taken: HashMap<String, u32> = HashMap::new();
     for p in pending.iter_mut().filter(|p| !p.explicit_ref) {
         let c = &p.component;
