@@ -777,7 +777,7 @@ mod tests {
         let mut f = base(tool, id);
         let pp = parse_purl(purl).unwrap();
         f.fingerprint = Fingerprint::for_package(id, &pp.base(), version);
-        f.vulnerability = Some(VulnerabilityRef {
+        f.vulnerability = Some(Box::new(VulnerabilityRef {
             id: id.into(),
             aliases: aliases.iter().map(|s| s.to_string()).collect(),
             package: Some(PackageRef {
@@ -787,7 +787,7 @@ mod tests {
                 fixed_version: None,
             }),
             cvss_vectors: vec![],
-        });
+        }));
         f
     }
 

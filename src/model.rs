@@ -372,8 +372,8 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub related_locations: Vec<Location>,
     /// Producer fingerprints (`fingerprints` and `partialFingerprints`, keys as given).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
-    pub producer_fingerprints: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "ProducerFingerprints::is_empty", default)]
+    pub producer_fingerprints: ProducerFingerprints,
     /// The identity fixops uses.
     pub fingerprint: Fingerprint,
     /// Source suppressions.
@@ -391,12 +391,68 @@ pub struct Finding {
     /// Rule and result tags.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub tags: Vec<Sym>,
-    /// Vulnerability and package, for SCA findings.
+    /// Vulnerability and package, for SCA findings (boxed: most findings
+    /// have none, and a 200k-result log should not pay for it inline).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub vulnerability: Option<VulnerabilityRef>,
+    pub vulnerability: Option<Box<VulnerabilityRef>>,
     /// The result's property bag, as compact JSON text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<String>,
+}
+
+/// A producer's fingerprints: `(key, value)` pairs sorted by key, keys
+/// unique. A sorted vector with shared keys instead of a map, because a
+/// 200k-result log carries one or two of these per result.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProducerFingerprints(Vec<(Sym, String)>);
+
+impl ProducerFingerprints {
+    /// From pairs; for a repeated key the first pair wins.
+    pub fn from_pairs(mut pairs: Vec<(Sym, String)>) -> Self {
+        // Stable sort keeps the first of equal keys first; dedup keeps it.
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        pairs.dedup_by(|later, earlier| later.0 == earlier.0);
+        pairs.shrink_to_fit();
+        ProducerFingerprints(pairs)
+    }
+
+    /// The value for `key`.
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.0
+            .binary_search_by(|(k, _)| (**k).cmp(key))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The pairs, sorted by key.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (&**k, v.as_str()))
+    }
+}
+
+impl Serialize for ProducerFingerprints {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for ProducerFingerprints {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let m = BTreeMap::<String, String>::deserialize(d)?;
+        Ok(ProducerFingerprints::from_pairs(
+            m.into_iter().map(|(k, v)| (Sym::from(k), v)).collect(),
+        ))
+    }
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -748,12 +804,9 @@ impl Fingerprint {
 
     /// Identity from the producer's fingerprints (kept with their keys), scoped
     /// by rule: tools such as CodeQL emit per-line hashes shared by all rules.
-    pub fn from_producer(
-        rule: Option<&str>,
-        fingerprints: &BTreeMap<String, String>,
-    ) -> Fingerprint {
+    pub fn from_producer(rule: Option<&str>, fingerprints: &ProducerFingerprints) -> Fingerprint {
         let mut parts: Vec<&str> = vec!["producer", rule.unwrap_or("")];
-        for (k, v) in fingerprints {
+        for (k, v) in fingerprints.iter() {
             parts.push(k);
             parts.push(v);
         }
@@ -870,8 +923,10 @@ mod identity_tests {
 
     #[test]
     fn fingerprints_are_stable_and_scoped() {
-        let mut fp = BTreeMap::new();
-        fp.insert("primaryLocationLineHash".to_string(), "abc:1".to_string());
+        let fp = ProducerFingerprints::from_pairs(vec![(
+            Sym::from("primaryLocationLineHash"),
+            "abc:1".to_string(),
+        )]);
         let a = Fingerprint::from_producer(Some("js/xss"), &fp);
         let b = Fingerprint::from_producer(Some("js/xss"), &fp);
         let c = Fingerprint::from_producer(Some("js/sqli"), &fp);

@@ -90,14 +90,6 @@ impl Run {
             statements: Vec::new(),
             warnings: ingested.warnings,
         };
-        let total: usize = ingested
-            .files
-            .iter()
-            .flat_map(|f| f.documents.iter())
-            .map(|d| d.findings.len())
-            .sum();
-        run.findings.reserve_exact(total);
-        run.finding_input.reserve_exact(total);
         for (i, file) in ingested.files.into_iter().enumerate() {
             let idx = i as u32;
             let InputFile {
@@ -151,7 +143,12 @@ impl Run {
                 summary.warnings.extend(warnings);
                 run.finding_input
                     .extend(std::iter::repeat_n(idx, findings.len()));
-                run.findings.extend(findings);
+                if run.findings.is_empty() {
+                    // Move, not copy: a 200k-finding vector is large.
+                    run.findings = findings;
+                } else {
+                    run.findings.extend(findings);
+                }
                 run.components
                     .extend(components.into_iter().map(|c| (idx, c)));
                 run.relationships

@@ -159,7 +159,7 @@ fn sca(id: &str, purl: &str) -> Finding {
     let mut f = finding(id, "package-lock.json");
     let pp = parse_purl(purl).unwrap();
     f.fingerprint = Fingerprint::for_package(id, &pp.base(), pp.version.as_deref().unwrap_or(""));
-    f.vulnerability = Some(VulnerabilityRef {
+    f.vulnerability = Some(Box::new(VulnerabilityRef {
         id: id.into(),
         aliases: vec![],
         package: Some(PackageRef {
@@ -169,7 +169,7 @@ fn sca(id: &str, purl: &str) -> Finding {
             fixed_version: None,
         }),
         cvss_vectors: vec![],
-    });
+    }));
     f
 }
 

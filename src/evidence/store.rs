@@ -1015,16 +1015,18 @@ impl Store {
                 code_flows: 0,
                 cwes: f.cwes.into_iter().map(Arc::from).collect(),
                 tags: vec![],
-                vulnerability: f.vuln.map(|id| VulnerabilityRef {
-                    id,
-                    aliases: f.aliases,
-                    package: Some(PackageRef {
-                        name: f.pkg.map(Arc::from),
-                        version: f.version.map(Arc::from),
-                        purl: f.purl.map(Arc::from),
-                        fixed_version: None,
-                    }),
-                    cvss_vectors: vec![],
+                vulnerability: f.vuln.map(|id| {
+                    Box::new(VulnerabilityRef {
+                        id,
+                        aliases: f.aliases,
+                        package: Some(PackageRef {
+                            name: f.pkg.map(Arc::from),
+                            version: f.version.map(Arc::from),
+                            purl: f.purl.map(Arc::from),
+                            fixed_version: None,
+                        }),
+                        cvss_vectors: vec![],
+                    })
                 }),
                 properties: None,
             })

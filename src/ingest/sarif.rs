@@ -1160,10 +1160,15 @@ fn convert_result(
         push_location(l, true, &mut related, &mut p, &mut b.names);
     }
 
-    let mut producer_fingerprints = raw.fingerprints.unwrap_or_default();
-    for (k, v) in raw.partial_fingerprints.into_iter().flatten() {
-        producer_fingerprints.entry(k).or_insert(v);
-    }
+    // `fingerprints` first, so that they win over a partial one of the same key.
+    let pairs: Vec<(Sym, String)> = raw
+        .fingerprints
+        .into_iter()
+        .flatten()
+        .chain(raw.partial_fingerprints.into_iter().flatten())
+        .map(|(k, v)| (b.names.sym(&k), v))
+        .collect();
+    let producer_fingerprints = crate::model::ProducerFingerprints::from_pairs(pairs);
 
     let suppressions = raw
         .suppressions
@@ -1497,7 +1502,7 @@ impl RunCtx {
 
         f.score = p.score.or(rule.and_then(|r| r.score));
 
-        f.vulnerability = vulnerability(f, rule, &p, sca_tool);
+        f.vulnerability = vulnerability(f, rule, &p, sca_tool).map(Box::new);
         let sca = sca_tool || f.vulnerability.is_some();
         f.severity = match f.score {
             Some(s) => Severity::from_score(s),

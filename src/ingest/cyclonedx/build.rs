@@ -12,7 +12,7 @@ use crate::model::{
     RelationshipKind, ResultKind, Severity, Sym, Tool, VexStatement, VexStatus, VulnerabilityRef,
     parse_purl,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// Deepest component nesting accepted. Real BOMs stay below 10; the bound
@@ -778,14 +778,14 @@ fn findings(v: &Vuln, id: &str, index: &RefIndex<'_>, tool: &Tool, out: &mut Vec
             message: message.clone(),
             locations: Vec::new(),
             related_locations: Vec::new(),
-            producer_fingerprints: BTreeMap::new(),
+            producer_fingerprints: Default::default(),
             fingerprint: Fingerprint::for_package(id, &pkg_id, &version),
             suppressions: Vec::new(),
             baseline_state: None,
             code_flows: 0,
             cwes: cwes.clone(),
             tags: Vec::new(),
-            vulnerability: Some(vref),
+            vulnerability: Some(Box::new(vref)),
             properties: None,
         }
     };
