@@ -188,3 +188,78 @@ fn baseline_file_instead_of_store() {
     assert_eq!(v["verdict"], "ALLOW", "nothing new against the baseline");
     assert!(v["baseline"].as_str().unwrap().contains("first.json"));
 }
+
+#[test]
+fn explain_and_issues_read_a_recorded_run() {
+    let Some(c) = corpus() else {
+        println!("NOTICE: ../shared/corpus not found; explain test skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("e.db");
+    let grype = c.join("sarif/vexctl/nginx-grype.sarif.json");
+    let trivy = c.join("sarif/vexctl/nginx-trivy.sarif.json");
+    let v = decide(&db, &[grype.as_os_str(), trivy.as_os_str()]);
+    let issue = &v["issues"][0];
+    let members: Vec<u64> = issue["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_u64().unwrap())
+        .collect();
+    assert_eq!(members.len(), 2);
+    let fixops = || {
+        let mut c = Command::cargo_bin("fixops").unwrap();
+        c.arg("--db").arg(&db).args(["--project", "test/drift"]);
+        c
+    };
+    let out = fixops()
+        .args([
+            "explain",
+            &members[0].to_string(),
+            &members[1].to_string(),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(e["same_issue"], true);
+    assert_eq!(e["path"][0]["strategy"], "taxonomy");
+    assert_eq!(e["confidence"], 0.9);
+    // Two different vulnerabilities: not the same issue, and the text says why.
+    let other = v["issues"][1]["findings"][0].as_u64().unwrap();
+    let out = fixops()
+        .args(["explain", &members[0].to_string(), &other.to_string()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("DIFFERENT issues"), "{text}");
+    assert!(text.contains("taxonomy    no match"), "{text}");
+    // Issue ids work as well as finding indices.
+    let id = issue["id"].as_str().unwrap();
+    fixops()
+        .args(["explain", id, &members[1].to_string()])
+        .assert()
+        .success();
+    fixops()
+        .args(["explain", "I-nope", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "neither a finding index nor an issue id",
+        ));
+    let out = fixops().args(["issues", "--json"]).output().unwrap();
+    let issues: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(issues.as_array().unwrap().len(), 99);
+    let out = fixops().arg("issues").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("run 1: 99 issues from 198 findings"),
+        "{text}"
+    );
+}

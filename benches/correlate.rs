@@ -1,0 +1,201 @@
+//! Correlation benchmark: generated runs of 100k and 1M findings, a
+//! realistic mix of SAST (two tools over the same files, duplicates, nearby
+//! lines sharing CWEs) and SCA (two scanners reporting the same
+//! vulnerabilities, GHSA/CVE aliases), timed through `correlate()` and the
+//! whole triage (correlation, lifecycle, VEX, waivers). Shows growth is
+//! linear. `cargo bench --bench correlate` (`FIXOPS_BENCH_FINDINGS=100000,1000000`).
+
+#![allow(clippy::print_stdout)]
+
+use fixops::correlate::{Config, correlate};
+use fixops::ingest::Ingested;
+use fixops::model::*;
+use fixops::run::{Run, RunMeta};
+use std::sync::Arc;
+use std::time::Instant;
+
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+fn generate(n: usize) -> Run {
+    let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+    let tools = [
+        Arc::<str>::from("Semgrep"),
+        Arc::from("CodeQL"),
+        Arc::from("Trivy"),
+        Arc::from("Grype"),
+    ];
+    let cwes: Vec<Sym> = (0..60)
+        .map(|i| Arc::from(format!("CWE-{}", 20 + i * 7)))
+        .collect();
+    let rules: Vec<Sym> = (0..800).map(|i| Arc::from(format!("rule/{i}"))).collect();
+    let files: Vec<Sym> = (0..20_000)
+        .map(|i| Arc::from(format!("src/m{}/f{i}.py", i % 97)))
+        .collect();
+    let pkgs: Vec<(Sym, Sym)> = (0..5_000)
+        .map(|i| {
+            (
+                Arc::from(format!("pkg:npm/p{i}@1.{}.0", i % 9)),
+                Arc::from(format!("p{i}")),
+            )
+        })
+        .collect();
+    let mut findings = Vec::with_capacity(n);
+    while findings.len() < n {
+        let sast = r.below(10) < 7;
+        let copies = 1 + r.below(3) as usize; // duplicates across tools / re-reports
+        if sast {
+            let file = &files[r.below(files.len() as u64) as usize];
+            let line = 1 + r.below(3000) as u32;
+            let cwe = cwes[r.below(cwes.len() as u64) as usize].clone();
+            let rule = rules[r.below(rules.len() as u64) as usize].clone();
+            for c in 0..copies {
+                let tool = tools[c % 2].clone();
+                let l = line + r.below(3) as u32;
+                findings.push(Finding {
+                    tool: Tool {
+                        name: tool,
+                        version: None,
+                    },
+                    rule_id: Some(rule.clone()),
+                    rule_name: None,
+                    help_uri: None,
+                    kind: ResultKind::Fail,
+                    level: Level::Warning,
+                    severity: Severity::Medium,
+                    score: Some(5.0),
+                    message: "user input reaches a sink".into(),
+                    locations: vec![Location {
+                        uri: Some(file.clone()),
+                        start_line: Some(l),
+                        ..Default::default()
+                    }],
+                    related_locations: vec![],
+                    producer_fingerprints: Default::default(),
+                    fingerprint: Fingerprint::for_code(
+                        &rule,
+                        file,
+                        &format!("{line}:{c}"),
+                        FingerprintSource::CodeWindow,
+                    ),
+                    suppressions: vec![],
+                    baseline_state: None,
+                    code_flows: 0,
+                    cwes: vec![cwe.clone()],
+                    tags: vec![],
+                    vulnerability: None,
+                    properties: None,
+                });
+            }
+        } else {
+            let (purl, name) = &pkgs[r.below(pkgs.len() as u64) as usize];
+            let cve = format!("CVE-20{}-{}", 10 + r.below(15), 1000 + r.below(40_000));
+            let ghsa = format!(
+                "GHSA-{:04x}-{:04x}-{:04x}",
+                r.below(65536),
+                r.below(65536),
+                r.below(65536)
+            );
+            for c in 0..copies {
+                let (id, aliases) = if c % 2 == 0 {
+                    (cve.clone(), vec![])
+                } else {
+                    (ghsa.clone(), vec![cve.clone()])
+                };
+                findings.push(Finding {
+                    tool: Tool {
+                        name: tools[2 + c % 2].clone(),
+                        version: None,
+                    },
+                    rule_id: Some(Arc::from(id.as_str())),
+                    rule_name: None,
+                    help_uri: None,
+                    kind: ResultKind::Fail,
+                    level: Level::Error,
+                    severity: Severity::High,
+                    score: Some(7.5),
+                    message: String::new(),
+                    locations: vec![],
+                    related_locations: vec![],
+                    producer_fingerprints: Default::default(),
+                    fingerprint: Fingerprint::for_package(&id, purl, "1"),
+                    suppressions: vec![],
+                    baseline_state: None,
+                    code_flows: 0,
+                    cwes: vec![],
+                    tags: vec![],
+                    vulnerability: Some(Box::new(VulnerabilityRef {
+                        id,
+                        aliases,
+                        package: Some(PackageRef {
+                            name: Some(name.clone()),
+                            version: Some(Arc::from("1")),
+                            purl: Some(purl.clone()),
+                            fixed_version: None,
+                        }),
+                        cvss_vectors: vec![],
+                    })),
+                    properties: None,
+                });
+            }
+        }
+    }
+    findings.truncate(n);
+    let mut run = Run::assemble(
+        RunMeta {
+            project: "bench".into(),
+            branch: None,
+            time: "2026-11-21T00:00:00Z".into(),
+            command: "decide".into(),
+        },
+        Ingested::default(),
+    );
+    run.finding_input = vec![0; findings.len()];
+    run.findings = findings;
+    run
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("FIXOPS_BENCH_FINDINGS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![100_000, 1_000_000]);
+    println!(
+        "| findings | correlate (s) | issues | groups | merges fp/tax/loc | triage (s) | ns per finding |"
+    );
+    println!("|---:|---:|---:|---:|---|---:|---:|");
+    for n in sizes {
+        let mut run = generate(n);
+        let mut best = f64::MAX;
+        let mut c = None;
+        for _ in 0..3 {
+            let t = Instant::now();
+            let out = correlate(&run, &Config::default());
+            best = best.min(t.elapsed().as_secs_f64());
+            c = Some(out);
+        }
+        let c = c.unwrap();
+        let t = Instant::now();
+        let tr = fixops::gate::triage(&mut run, &Default::default(), &Default::default());
+        let triage = t.elapsed().as_secs_f64();
+        let m = |s| c.noise.merged_by.get(&s).copied().unwrap_or(0);
+        use fixops::correlate::Strategy::*;
+        println!(
+            "| {n} | {best:.3} | {} | {} | {}/{}/{} | {triage:.3} | {:.0} |",
+            c.issues.len(),
+            c.groups.len(),
+            m(Fingerprint),
+            m(Taxonomy),
+            m(Location),
+            best * 1e9 / n as f64
+        );
+        assert_eq!(tr.correlation.issues.len(), c.issues.len());
+    }
+}
