@@ -2,20 +2,51 @@
 //!
 //! ```text
 //! Run ─code windows, SBOM purls─▶ Run ─correlate─▶ Correlation ─lifecycle─▶ Lifecycle
-//!     ─VEX, waivers─▶ Annotations ─policy─▶ PolicyOutcome ─▶ Verdict
+//!     ─VEX, waivers, scoring─▶ Annotations ─policy─▶ PolicyOutcome ─▶ Verdict
 //! ```
 //! Input: an assembled [`Run`], its [`History`], loaded [`Policy`] and
 //! [`Options`]. Output: [`Decided`]: the verdict plus the lifecycle changes
 //! the evidence store records with it.
 
 use crate::correlate::{self, Correlation};
+use crate::enrich::context::Context;
+use crate::enrich::graph::ComponentGraph;
+use crate::enrich::intel::Intel;
 use crate::error::Result;
 use crate::lifecycle::{self, History, Lifecycle, LifecycleUpdate};
 use crate::policy::{Annotations, Policy};
 use crate::run::Run;
+use crate::score::markov::MttrTable;
+use crate::score::{Assessment, IssueFacts, RiskSummary};
 use crate::verdict::{Triage, Verdict};
 use crate::waiver::{self, RunScope, Waiver};
+use std::collections::HashMap;
 use std::path::PathBuf;
+
+/// What scoring needs besides the run.
+#[derive(Debug, Clone)]
+pub struct Scoring {
+    /// KEV and EPSS lookups (possibly empty).
+    pub intel: Intel,
+    /// Business context.
+    pub context: Context,
+    /// MTTR per severity (learned from the store, shrunk toward the SLAs).
+    pub mttr: MttrTable,
+    /// Report missing or stale snapshots (off when intelligence was not
+    /// asked for, e.g. `--no-store` runs).
+    pub check_freshness: bool,
+}
+
+impl Default for Scoring {
+    fn default() -> Self {
+        Scoring {
+            intel: Intel::empty(),
+            context: Context::default(),
+            mttr: MttrTable::sla_only(&crate::score::Rules::embedded().markov),
+            check_freshness: false,
+        }
+    }
+}
 
 /// How to decide.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +65,8 @@ pub struct Options {
     pub waiver_settings: waiver::Settings,
     /// Service and environment of the run.
     pub scope: RunScope,
+    /// Intelligence, context and fix history for scoring.
+    pub scoring: Scoring,
 }
 
 /// Everything triage produced before the policy.
@@ -50,6 +83,10 @@ pub struct Triaged {
     pub waived: waiver::Applied,
     /// What the policy sees per finding.
     pub notes: Annotations,
+    /// Distinct assessments (issues with equal facts share one).
+    pub assessments: Vec<Assessment>,
+    /// Assessment summary of each issue.
+    pub risk: Vec<RiskSummary>,
 }
 
 /// The outcome of deciding.
@@ -78,11 +115,13 @@ pub fn triage(run: &mut Run, history: &History, opts: &Options) -> Triaged {
         today,
         &opts.waiver_settings,
     );
+    let (assessments, risk) = score_issues(run, &correlation, &vex, opts);
     let n = run.findings.len();
     let mut notes = Annotations {
         lifecycle: Vec::with_capacity(n),
         vex: Vec::with_capacity(n),
         waived: Vec::with_capacity(n),
+        risk: Vec::with_capacity(n),
         new_only: opts.new_only,
     };
     for i in 0..n {
@@ -90,6 +129,7 @@ pub fn triage(run: &mut Run, history: &History, opts: &Options) -> Triaged {
         notes.lifecycle.push(lifecycle.issues[k].status.as_str());
         notes.vex.push(vex[k].as_ref().map(|v| v.status.as_str()));
         notes.waived.push(waived.per_issue[k].is_some());
+        notes.risk.push(risk.get(k).cloned());
     }
     Triaged {
         correlation,
@@ -98,7 +138,105 @@ pub fn triage(run: &mut Run, history: &History, opts: &Options) -> Triaged {
         vex,
         waived,
         notes,
+        assessments,
+        risk,
     }
+}
+
+/// The facts scoring needs about one issue.
+fn facts_of(
+    run: &Run,
+    c: &Correlation,
+    k: usize,
+    vex: Option<&crate::vex::Applied>,
+    graph: Option<&ComponentGraph>,
+    opts: &Options,
+) -> IssueFacts {
+    use crate::score::bayes::Category;
+    let is = &c.issues[k];
+    let first = &run.findings[is.members[0] as usize];
+    let mut ids: Vec<String> = Vec::new();
+    let mut vectors: Vec<String> = Vec::new();
+    let mut cwes: Vec<String> = Vec::new();
+    let mut score: Option<f64> = None;
+    let mut depth = None;
+    for &m in &is.members {
+        let f = &run.findings[m as usize];
+        if let Some(v) = &f.vulnerability {
+            ids.push(v.id.clone());
+            ids.extend(v.aliases.iter().cloned());
+            vectors.extend(v.cvss_vectors.iter().cloned());
+            if depth.is_none()
+                && let (Some(g), Some(p)) =
+                    (graph, v.package.as_ref().and_then(|p| p.purl.as_deref()))
+            {
+                depth = g.facts_for_purl(p).and_then(|f| f.depth);
+            }
+        }
+        cwes.extend(f.cwes.iter().map(|c| c.to_string()));
+        score = match (score, f.score) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    for list in [&mut ids, &mut vectors, &mut cwes] {
+        list.sort();
+        list.dedup();
+    }
+    let category = match crate::policy::category(first) {
+        "sca" => Category::Sca,
+        "secret" => Category::Secret,
+        "iac" => Category::Iac,
+        _ => Category::Sast,
+    };
+    IssueFacts {
+        ids,
+        cvss_vectors: vectors,
+        severity: is.severity,
+        score,
+        cwes,
+        category,
+        depth,
+        direct: None,
+        service: opts.scope.service.clone(),
+        vex_status: vex.map(|v| v.status),
+        exploit_maturity: None,
+        public_exploit: false,
+        ssvc_overrides: Default::default(),
+    }
+}
+
+/// Assess every issue. Issues with equal facts share one assessment, so a
+/// run of 200k code findings is scored a few hundred times, not 200k.
+fn score_issues(
+    run: &Run,
+    c: &Correlation,
+    vex: &[Option<crate::vex::Applied>],
+    opts: &Options,
+) -> (Vec<Assessment>, Vec<RiskSummary>) {
+    let graph = (!run.components.is_empty()).then(|| {
+        ComponentGraph::build(
+            run.components.iter().map(|(_, c)| c),
+            run.relationships.iter().map(|(_, r)| r),
+        )
+    });
+    let today = waiver::today(&run.meta.time);
+    let mut cache: HashMap<String, usize> = HashMap::new();
+    let mut assessments = Vec::new();
+    let mut out = Vec::with_capacity(c.issues.len());
+    for k in 0..c.issues.len() {
+        let facts = facts_of(run, c, k, vex[k].as_ref(), graph.as_ref(), opts);
+        let key = serde_json::to_string(&facts).unwrap_or_default();
+        let idx = *cache.entry(key).or_insert_with(|| {
+            let s = &opts.scoring;
+            assessments.push(crate::score::assess(
+                &facts, &s.intel, &s.context, &s.mttr, today,
+            ));
+            assessments.len() - 1
+        });
+        out.push(RiskSummary::of(idx, &assessments[idx]));
+    }
+    (assessments, out)
 }
 
 /// Decide a run.
@@ -109,6 +247,14 @@ pub fn decide(
     opts: &Options,
 ) -> Result<Decided> {
     let t = triage(run, history, opts);
+    let intel = &opts.scoring.intel;
+    let stale = if opts.scoring.check_freshness {
+        intel.freshness_warnings(waiver::today(&run.meta.time), &Default::default())
+    } else {
+        Vec::new()
+    };
+    let mut warnings = t.waived.warnings.clone();
+    warnings.extend(stale.iter().cloned());
     let outcome = policy.evaluate(run, &t.notes)?;
     let verdict = Verdict::build(
         run,
@@ -118,7 +264,14 @@ pub fn decide(
             vex: &t.vex,
             waivers: &opts.waivers,
             waived: &t.waived.per_issue,
-            warnings: t.waived.warnings.clone(),
+            warnings,
+            assessments: t.assessments,
+            risk: t.risk,
+            intel: crate::verdict::IntelInfo {
+                kev: intel.kev_snapshot().cloned(),
+                epss: intel.epss_snapshot().cloned(),
+                stale,
+            },
         },
         outcome,
         opts.defer_exit_code,

@@ -18,6 +18,9 @@
 //!                   "cwes": ["CWE-79"], "tags": ["security"], "suppressed": false,
 //!                   "baseline_state": "new", "category": "sast",
 //!                   "lifecycle": "new", "vex_status": null, "waived": false,
+//!                   "risk": { "risk": 41.2, "p30": 0.08, "exploit_before_fix": 0.05,
+//!                             "grype_risk": 12.0, "kev": false, "epss": 0.02,
+//!                             "ssvc": {"cisa": "Track", "deployer": "Scheduled"} },
 //!                   "vulnerability": {"id": "CVE-…", "purl": "…", "package": "…",
 //!                                     "version": "…", "fixed_version": "…"} } ] }
 //! ```
@@ -440,6 +443,8 @@ pub struct Annotations {
     pub vex: Vec<Option<&'static str>>,
     /// Per finding: whether its issue is waived.
     pub waived: Vec<bool>,
+    /// Per finding: its issue's scoring summary.
+    pub risk: Vec<Option<crate::score::RiskSummary>>,
     /// Gate only on new and reintroduced issues.
     pub new_only: bool,
 }
@@ -454,10 +459,14 @@ impl Annotations {
     fn waived(&self, i: usize) -> bool {
         self.waived.get(i).copied().unwrap_or(false)
     }
+    fn risk(&self, i: usize) -> Option<&crate::score::RiskSummary> {
+        self.risk.get(i).and_then(Option::as_ref)
+    }
 }
 
 #[derive(PartialEq, Eq, Hash)]
 struct ClassKey<'a> {
+    assessment: Option<usize>,
     lifecycle: &'static str,
     vex: Option<&'static str>,
     waived: bool,
@@ -483,6 +492,7 @@ impl<'a> ClassKey<'a> {
         let v = f.vulnerability.as_ref();
         let p = v.and_then(|v| v.package.as_ref());
         ClassKey {
+            assessment: notes.risk(i).map(|r| r.assessment),
             lifecycle: notes.lifecycle(i),
             vex: notes.vex(i),
             waived: notes.waived(i),
@@ -512,10 +522,17 @@ pub fn category(f: &Finding) -> &'static str {
     }
     let tool = f.tool.name.to_ascii_lowercase();
     let has_tag = |t: &str| f.tags.iter().any(|x| x.eq_ignore_ascii_case(t));
+    // CWE-798 hard-coded credentials, CWE-259 hard-coded password, CWE-321
+    // hard-coded cryptographic key: a leaked secret, whoever reported it.
+    let secret_cwe = f
+        .cwes
+        .iter()
+        .any(|c| matches!(&**c, "CWE-798" | "CWE-259" | "CWE-321"));
     if tool.contains("gitleaks")
         || tool.contains("trufflehog")
         || has_tag("secret")
         || has_tag("secrets")
+        || secret_cwe
     {
         "secret"
     } else if ["checkov", "tfsec", "kics", "terrascan", "trivy-config"]
@@ -570,6 +587,7 @@ impl PolicyInput {
                     "lifecycle": notes.lifecycle(i),
                     "vex_status": notes.vex(i),
                     "waived": notes.waived(i),
+                    "risk": notes.risk(i),
                 });
                 if let Some(v) = &f.vulnerability {
                     let p = v.package.as_ref();

@@ -200,6 +200,9 @@ pub struct IssueVerdict {
     /// The waiver that applies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waiver: Option<Waiver>,
+    /// Scoring at a glance (full factors in `assessments`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<crate::score::RiskSummary>,
     /// The issue's decision (most severe of its findings').
     pub decision: Decision,
 }
@@ -219,6 +222,26 @@ pub struct Triage<'a> {
     pub waived: &'a [Option<usize>],
     /// Warnings from triage (waivers, intelligence).
     pub warnings: Vec<String>,
+    /// Distinct assessments.
+    pub assessments: Vec<crate::score::Assessment>,
+    /// Summary per issue.
+    pub risk: Vec<crate::score::RiskSummary>,
+    /// Intelligence snapshots used.
+    pub intel: IntelInfo,
+}
+
+/// The intelligence a verdict was computed with.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct IntelInfo {
+    /// The CISA KEV snapshot used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kev: Option<crate::enrich::intel::SnapshotRef>,
+    /// The FIRST EPSS snapshot used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epss: Option<crate::enrich::intel::SnapshotRef>,
+    /// Missing or stale snapshots.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stale: Vec<String>,
 }
 
 /// One input as the verdict reports it.
@@ -289,6 +312,8 @@ pub struct Verdict {
     pub inputs: Vec<InputVerdict>,
     /// The policy that decided.
     pub policy: PolicyInfo,
+    /// Intelligence snapshots used, and whether they are fresh.
+    pub intel: IntelInfo,
     /// Noise reduction by correlation.
     pub noise: Noise,
     /// What lifecycle compared against.
@@ -299,6 +324,9 @@ pub struct Verdict {
     pub fixed: Vec<Fixed>,
     /// Groups of issues sharing a pattern or a fix.
     pub groups: Vec<Group>,
+    /// Scoring of the issues: SSVC, P30, exploitation before fix, fused and
+    /// Grype risk, each with its factors. Issues with equal facts share one.
+    pub assessments: Vec<crate::score::Assessment>,
     /// Per-finding decisions, in input order.
     pub findings: Vec<FindingVerdict>,
     /// Warnings (skipped files, reader warnings).
@@ -393,6 +421,16 @@ impl Verdict {
                 rules: hits,
             });
         }
+        for w in &triage.intel.stale {
+            reasons
+                .entry((Decision::Allow, "FX-INTEL-STALE".into()))
+                .or_insert_with(|| Reason {
+                    decision: Decision::Allow,
+                    rule: "FX-INTEL-STALE".into(),
+                    message: w.clone(),
+                    findings: 0,
+                });
+        }
         for h in &run_level {
             reasons
                 .entry((h.decision, h.rule.clone()))
@@ -435,6 +473,7 @@ impl Verdict {
                     merged_by: is.merged_by.clone(),
                     vex: triage.vex[k].clone(),
                     waiver: triage.waived[k].map(|w| triage.waivers[w].clone()),
+                    risk: triage.risk.get(k).cloned(),
                     decision: is
                         .members
                         .iter()
@@ -495,11 +534,13 @@ impl Verdict {
             },
             inputs: run.inputs.iter().map(InputVerdict::from).collect(),
             policy: info,
+            intel: triage.intel,
             noise,
             baseline: triage.lifecycle.baseline.clone(),
             issues,
             fixed: triage.lifecycle.fixed.clone(),
             groups: c.groups.clone(),
+            assessments: triage.assessments,
             findings,
             warnings,
         }

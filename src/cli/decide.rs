@@ -65,6 +65,15 @@ pub struct DecideArgs {
     /// Environment this run is for (waiver scope, business context).
     #[arg(long, env = "FIXOPS_ENVIRONMENT")]
     environment: Option<String>,
+    /// Business context file (`[context]` defaults and `[context.services.NAME]`).
+    #[arg(long, value_name = "FILE", env = "FIXOPS_CONTEXT")]
+    context: Option<PathBuf>,
+    /// Use this intelligence snapshot (id from `fixops feeds status`; once for KEV, once for EPSS).
+    #[arg(long = "intel-snapshot", value_name = "ID")]
+    intel_snapshots: Vec<i64>,
+    /// Fail (exit 2) when the KEV or EPSS snapshot is missing or older than its maximum age.
+    #[arg(long, env = "FIXOPS_REQUIRE_FRESH_INTEL")]
+    require_fresh_intel: bool,
 }
 
 /// Ignore files of other scanners read automatically from the working directory.
@@ -159,6 +168,7 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
             service: args.service.clone(),
             environment: args.environment.clone(),
         },
+        scoring: Default::default(),
     };
     let ingested = fixops::ingest::ingest_all(&args.inputs.specs()?)?;
     let mut run = Run::assemble(ctx.meta("decide"), ingested);
@@ -172,7 +182,15 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
         (None, Some(s)) => s.history(&ctx.project, ctx.branch.as_deref())?,
         (None, None) => Default::default(),
     };
+    let mut opts = opts;
+    opts.scoring = scoring(ctx, args, &run, store.as_ref())?;
     let decided = fixops::gate::decide(&mut run, &history, &mut policy, &opts)?;
+    if args.require_fresh_intel && !decided.verdict.intel.stale.is_empty() {
+        anyhow::bail!(fixops::error::Error::Usage(format!(
+            "--require-fresh-intel: {}",
+            decided.verdict.intel.stale.join("; ")
+        )));
+    }
     let verdict = decided.verdict;
     let mut out = Vec::new();
     let opts = report::Options {
@@ -197,6 +215,62 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
         eprintln!("fixops: warning: {w}");
     }
     Ok(verdict.exit_code)
+}
+
+/// Intelligence, context and fix history for scoring.
+fn scoring(
+    ctx: &Context,
+    args: &DecideArgs,
+    run: &Run,
+    store: Option<&Store>,
+) -> Result<fixops::gate::Scoring> {
+    use fixops::enrich::{context::Context as Business, intel::Intel};
+    let rules = fixops::score::Rules::embedded();
+    let context = match (&args.context, ctx.file.as_ref()) {
+        (Some(p), _) => Business::load(p)?,
+        (None, Some(l)) => l.config.context.clone(),
+        (None, None) => Business::default(),
+    };
+    let Some(store) = store else {
+        return Ok(fixops::gate::Scoring {
+            context,
+            ..Default::default()
+        });
+    };
+    let mut cves: Vec<String> = run
+        .findings
+        .iter()
+        .filter_map(|f| f.vulnerability.as_ref())
+        .flat_map(|v| std::iter::once(&v.id).chain(&v.aliases))
+        .filter(|id| id.to_ascii_uppercase().starts_with("CVE-"))
+        .cloned()
+        .collect();
+    cves.sort();
+    cves.dedup();
+    let (mut kev, mut epss) = (None, None);
+    for id in &args.intel_snapshots {
+        let snap = store.snapshot(*id)?.ok_or_else(|| {
+            fixops::error::Error::Usage(format!(
+                "--intel-snapshot {id}: no such snapshot (see `fixops feeds status`)"
+            ))
+        })?;
+        match snap.source.as_str() {
+            "kev" => kev = Some(*id),
+            _ => epss = Some(*id),
+        }
+    }
+    let intel = Intel::load(store, kev, epss, Some(&cves))?;
+    let durations = store.fix_durations(&ctx.project)?;
+    let by_severity = durations
+        .into_iter()
+        .filter_map(|(s, d)| fixops::model::Severity::from_word(&s).map(|s| (s, d)))
+        .collect();
+    Ok(fixops::gate::Scoring {
+        intel,
+        context,
+        mttr: fixops::score::markov::MttrTable::from_durations(&by_severity, &rules.markov),
+        check_freshness: true,
+    })
 }
 
 /// The repository root (a directory holding `.git`) at or above `dir`.

@@ -80,16 +80,21 @@ pub fn write(v: &Verdict, opts: &Options, w: &mut dyn Write) -> std::io::Result<
             "decision",
             "status",
             "severity",
-            "tool",
-            "rule / vulnerability",
+            "risk · P30 · SSVC · KEV/EPSS",
+            "tool: rule / vulnerability",
             "where",
             "message",
         ]);
+        let risk_of: std::collections::HashMap<&str, &crate::score::RiskSummary> = v
+            .issues
+            .iter()
+            .filter_map(|i| i.risk.as_ref().map(|r| (i.id.as_str(), r)))
+            .collect();
         for f in &shown {
             let what = match (&f.vulnerability, &f.rule_id) {
-                (Some(id), _) => id.clone(),
-                (None, Some(r)) => r.clone(),
-                (None, None) => String::new(),
+                (Some(id), _) => format!("{}: {id}", f.tool),
+                (None, Some(r)) => format!("{}: {r}", f.tool),
+                (None, None) => f.tool.clone(),
             };
             let place = f
                 .package
@@ -104,7 +109,10 @@ pub fn write(v: &Verdict, opts: &Options, w: &mut dyn Write) -> std::io::Result<
                 f.decision.as_str().to_string(),
                 status(f),
                 sev,
-                f.tool.clone(),
+                risk_of
+                    .get(f.issue.as_str())
+                    .map(|r| glance(r))
+                    .unwrap_or_default(),
                 what,
                 place,
                 first_line(&f.message, 80),
@@ -119,10 +127,28 @@ pub fn write(v: &Verdict, opts: &Options, w: &mut dyn Write) -> std::io::Result<
             )?;
         }
     }
-    for warning in &v.warnings {
-        writeln!(w, "warning: {warning}")?;
-    }
+    // Warnings go to stderr (the CLI prints them), not into the report.
     Ok(())
+}
+
+/// Scoring at a glance: `72 · P30 0.12 · Act · KEV · EPSS 0.94`.
+pub fn glance(r: &crate::score::RiskSummary) -> String {
+    let mut s = format!("{:.0} · P30 {:.2}", r.risk, r.p30);
+    if let Some(o) = r.ssvc.get("cisa").or_else(|| r.ssvc.get("deployer")) {
+        s.push_str(" · ");
+        s.push_str(o);
+    }
+    if r.kev {
+        s.push_str(if r.ransomware {
+            " · KEV (ransomware)"
+        } else {
+            " · KEV"
+        });
+    }
+    if let Some(e) = r.epss {
+        s.push_str(&format!(" · EPSS {e:.2}"));
+    }
+    s
 }
 
 /// Lifecycle plus what exempts the finding: `new`, `unchanged · VEX

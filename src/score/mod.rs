@@ -230,6 +230,57 @@ pub struct Assessment {
     pub warnings: Vec<String>,
 }
 
+/// An assessment at a glance, for each issue of a verdict and for policies.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RiskSummary {
+    /// Index into the verdict's `assessments` (full factors there).
+    pub assessment: usize,
+    /// Fused risk 0–100.
+    pub risk: f64,
+    /// Probability of exploitation within 30 days.
+    pub p30: f64,
+    /// Probability of exploitation before the fix, within the horizon.
+    pub exploit_before_fix: f64,
+    /// Grype-compatible risk 0–100.
+    pub grype_risk: f64,
+    /// In CISA KEV.
+    pub kev: bool,
+    /// KEV: known ransomware use.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ransomware: bool,
+    /// EPSS probability.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epss: Option<f64>,
+    /// EPSS percentile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epss_percentile: Option<f64>,
+    /// SSVC outcome per tree (`cisa`, `deployer`, `supplier`, `bod2604`), when decided.
+    pub ssvc: BTreeMap<String, String>,
+}
+
+impl RiskSummary {
+    /// Summarize assessment `index`.
+    pub fn of(index: usize, a: &Assessment) -> RiskSummary {
+        RiskSummary {
+            assessment: index,
+            risk: a.risk.score,
+            p30: a.p30.p30,
+            exploit_before_fix: a.markov.p_exploit_before_fix,
+            grype_risk: a.grype_risk.risk,
+            kev: a.intel.kev.is_some(),
+            ransomware: a.intel.kev.as_ref().is_some_and(|k| k.ransomware),
+            epss: a.intel.epss.as_ref().map(|e| e.epss),
+            epss_percentile: a.intel.epss.as_ref().map(|e| e.percentile),
+            ssvc: a
+                .ssvc
+                .outcomes
+                .iter()
+                .filter_map(|(tree, o)| o.outcome.clone().map(|v| (tree.clone(), v)))
+                .collect(),
+        }
+    }
+}
+
 /// Score one issue with the embedded rules.
 ///
 /// `now` is accepted for snapshot-relative facts and future time-dependent
