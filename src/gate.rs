@@ -224,8 +224,8 @@ fn score_issues(
     let mut cache: HashMap<String, usize> = HashMap::new();
     let mut assessments = Vec::new();
     let mut out = Vec::with_capacity(c.issues.len());
-    for k in 0..c.issues.len() {
-        let facts = facts_of(run, c, k, vex[k].as_ref(), graph.as_ref(), opts);
+    for (k, v) in vex.iter().enumerate().take(c.issues.len()) {
+        let facts = facts_of(run, c, k, v.as_ref(), graph.as_ref(), opts);
         let key = serde_json::to_string(&facts).unwrap_or_default();
         let idx = *cache.entry(key).or_insert_with(|| {
             let s = &opts.scoring;
