@@ -23,6 +23,33 @@ use crate::waiver::{self, RunScope, Waiver};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+/// Wall time of each stage, in order (for `--timings`).
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    /// `(stage, seconds)`.
+    pub stages: Vec<(&'static str, f64)>,
+    last: Option<std::time::Instant>,
+}
+
+impl Timings {
+    /// Start timing.
+    pub fn start() -> Timings {
+        Timings {
+            stages: Vec::new(),
+            last: Some(std::time::Instant::now()),
+        }
+    }
+
+    /// Record the time since the previous mark as `stage`.
+    pub fn mark(&mut self, stage: &'static str) {
+        let now = std::time::Instant::now();
+        if let Some(t) = self.last {
+            self.stages.push((stage, (now - t).as_secs_f64()));
+        }
+        self.last = Some(now);
+    }
+}
+
 /// What scoring needs besides the run.
 #[derive(Debug, Clone)]
 pub struct Scoring {
@@ -87,6 +114,8 @@ pub struct Triaged {
     pub assessments: Vec<Assessment>,
     /// Assessment summary of each issue.
     pub risk: Vec<RiskSummary>,
+    /// Stage timings.
+    pub timings: Timings,
 }
 
 /// The outcome of deciding.
@@ -95,16 +124,22 @@ pub struct Decided {
     pub verdict: Verdict,
     /// Lifecycle changes to record with it.
     pub update: LifecycleUpdate,
+    /// Stage timings.
+    pub timings: Timings,
 }
 
 /// Correlate, compare with history, apply VEX and waivers.
 pub fn triage(run: &mut Run, history: &History, opts: &Options) -> Triaged {
+    let mut timings = Timings::start();
     if let Some(root) = &opts.source_root {
         crate::fingerprint::apply_code_windows(run, root);
     }
     run.attach_sbom_purls();
+    timings.mark("fingerprints");
     let correlation = correlate::correlate(run, &opts.correlate);
+    timings.mark("correlate");
     let (lifecycle, update) = lifecycle::compare(run, &correlation, history);
+    timings.mark("lifecycle");
     let vex = crate::vex::apply(run, &correlation);
     let today = waiver::today(&run.meta.time);
     let waived = waiver::apply(
@@ -115,7 +150,9 @@ pub fn triage(run: &mut Run, history: &History, opts: &Options) -> Triaged {
         today,
         &opts.waiver_settings,
     );
+    timings.mark("vex and waivers");
     let (assessments, risk) = score_issues(run, &correlation, &vex, opts);
+    timings.mark("scoring");
     let n = run.findings.len();
     let mut notes = Annotations {
         lifecycle: Vec::with_capacity(n),
@@ -140,6 +177,7 @@ pub fn triage(run: &mut Run, history: &History, opts: &Options) -> Triaged {
         notes,
         assessments,
         risk,
+        timings,
     }
 }
 
@@ -246,7 +284,9 @@ pub fn decide(
     policy: &mut Policy,
     opts: &Options,
 ) -> Result<Decided> {
-    let t = triage(run, history, opts);
+    let mut t = triage(run, history, opts);
+    let mut timings = std::mem::take(&mut t.timings);
+    timings.mark("annotations");
     let intel = &opts.scoring.intel;
     let stale = if opts.scoring.check_freshness {
         intel.freshness_warnings(waiver::today(&run.meta.time), &Default::default())
@@ -256,6 +296,7 @@ pub fn decide(
     let mut warnings = t.waived.warnings.clone();
     warnings.extend(stale.iter().cloned());
     let outcome = policy.evaluate(run, &t.notes)?;
+    timings.mark("policy");
     let verdict = Verdict::build(
         run,
         Triage {
@@ -276,8 +317,10 @@ pub fn decide(
         outcome,
         opts.defer_exit_code,
     );
+    timings.mark("verdict");
     Ok(Decided {
         verdict,
         update: t.update,
+        timings,
     })
 }

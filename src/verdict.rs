@@ -334,7 +334,124 @@ pub struct Verdict {
     pub warnings: Vec<String>,
 }
 
+/// The verdict without its per-finding, per-issue and assessment lists:
+/// what the evidence store keeps as the run's verdict (the findings and
+/// issues are stored apart, compactly).
+#[derive(Debug, Serialize)]
+pub struct Summary<'a> {
+    /// See [`Verdict`].
+    pub schema_version: &'static str,
+    /// See [`Verdict`].
+    pub tool: &'a Producer,
+    /// See [`Verdict`].
+    pub project: &'a str,
+    /// See [`Verdict`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<&'a str>,
+    /// See [`Verdict`].
+    pub time: &'a str,
+    /// See [`Verdict`].
+    pub verdict: Decision,
+    /// See [`Verdict`].
+    pub exit_code: u8,
+    /// See [`Verdict`].
+    pub reasons: &'a [Reason],
+    /// See [`Verdict`].
+    pub counts: &'a Counts,
+    /// See [`Verdict`].
+    pub inputs: &'a [InputVerdict],
+    /// See [`Verdict`].
+    pub policy: &'a PolicyInfo,
+    /// See [`Verdict`].
+    pub intel: &'a IntelInfo,
+    /// See [`Verdict`].
+    pub noise: &'a Noise,
+    /// See [`Verdict`].
+    pub baseline: &'a str,
+    /// See [`Verdict`].
+    pub fixed: &'a [Fixed],
+    /// See [`Verdict`].
+    pub warnings: &'a [String],
+}
+
+/// An issue as the evidence store keeps it.
+#[derive(Debug, Serialize)]
+pub struct IssueRecord<'a> {
+    /// Id.
+    pub id: &'a str,
+    /// Identity.
+    pub identity: &'a str,
+    /// Lifecycle.
+    pub lifecycle: Status,
+    /// Severity.
+    pub severity: Severity,
+    /// Decision.
+    pub decision: Decision,
+    /// Vulnerability.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vulnerability: Option<&'a str>,
+    /// Tools.
+    pub tools: &'a [String],
+    /// Member findings.
+    pub findings: &'a [u32],
+    /// Strategies that merged them.
+    #[serde(skip_serializing_if = "<[Strategy]>::is_empty")]
+    pub merged_by: &'a [Strategy],
+    /// VEX status, when a statement applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vex: Option<crate::model::VexStatus>,
+    /// Waiver id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<&'a str>,
+    /// Fused risk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<f64>,
+}
+
 impl Verdict {
+    /// The summary the evidence store keeps.
+    pub fn summary(&self) -> Summary<'_> {
+        Summary {
+            schema_version: self.schema_version,
+            tool: &self.tool,
+            project: &self.project,
+            branch: self.branch.as_deref(),
+            time: &self.time,
+            verdict: self.verdict,
+            exit_code: self.exit_code,
+            reasons: &self.reasons,
+            counts: &self.counts,
+            inputs: &self.inputs,
+            policy: &self.policy,
+            intel: &self.intel,
+            noise: &self.noise,
+            baseline: &self.baseline,
+            fixed: &self.fixed,
+            warnings: &self.warnings,
+        }
+    }
+
+    /// The issues as the evidence store keeps them.
+    pub fn issue_records(&self) -> Vec<IssueRecord<'_>> {
+        self.issues
+            .iter()
+            .map(|i| IssueRecord {
+                id: &i.id,
+                identity: &i.identity,
+                lifecycle: i.lifecycle,
+                severity: i.severity,
+                decision: i.decision,
+                vulnerability: i.vulnerability.as_deref(),
+                tools: &i.tools,
+                findings: &i.findings,
+                merged_by: &i.merged_by,
+                vex: i.vex.as_ref().map(|v| v.status),
+                waiver: i.waiver.as_ref().map(|w| w.id.as_str()),
+                risk: i.risk.as_ref().map(|r| r.risk),
+            })
+            .collect()
+    }
+
     /// Build the verdict from a run and its policy outcome.
     pub fn build(
         run: &Run,

@@ -71,6 +71,9 @@ pub struct DecideArgs {
     /// Use this intelligence snapshot (id from `fixops feeds status`; once for KEV, once for EPSS).
     #[arg(long = "intel-snapshot", value_name = "ID")]
     intel_snapshots: Vec<i64>,
+    /// Print how long each stage took to stderr.
+    #[arg(long)]
+    timings: bool,
     /// Fail (exit 2) when the KEV or EPSS snapshot is missing or older than its maximum age.
     #[arg(long, env = "FIXOPS_REQUIRE_FRESH_INTEL")]
     require_fresh_intel: bool,
@@ -170,7 +173,9 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
         },
         scoring: Default::default(),
     };
+    let mut timings = fixops::gate::Timings::start();
     let ingested = fixops::ingest::ingest_all(&args.inputs.specs()?)?;
+    timings.mark("read and parse");
     let mut run = Run::assemble(ctx.meta("decide"), ingested);
     let mut store = if ctx.no_store {
         None
@@ -184,7 +189,10 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
     };
     let mut opts = opts;
     opts.scoring = scoring(ctx, args, &run, store.as_ref())?;
-    let decided = fixops::gate::decide(&mut run, &history, &mut policy, &opts)?;
+    timings.mark("history and intelligence");
+    let mut decided = fixops::gate::decide(&mut run, &history, &mut policy, &opts)?;
+    timings.stages.append(&mut decided.timings.stages);
+    timings.mark("(gate)");
     if args.require_fresh_intel && !decided.verdict.intel.stale.is_empty() {
         anyhow::bail!(fixops::error::Error::Usage(format!(
             "--require-fresh-intel: {}",
@@ -199,6 +207,7 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
         color: super::color_stdout() && args.output.is_none(),
     };
     report::write_verdict(format, &verdict, &opts, &mut out)?;
+    timings.mark("render");
     // Render before recording: a run whose report cannot be produced is not recorded.
     if let Some(s) = store.as_mut() {
         // With an explicit baseline the store's lifecycle is left as it is.
@@ -210,7 +219,19 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
             ctx.db.display()
         );
     }
+    timings.mark("record");
     emit(args.output.as_deref(), &out)?;
+    timings.mark("write");
+    if args.timings {
+        let total: f64 = timings.stages.iter().map(|(_, s)| s).sum();
+        for (stage, secs) in &timings.stages {
+            eprintln!("fixops: timing: {stage:<24} {secs:>8.3} s");
+        }
+        eprintln!(
+            "fixops: timing: {:<24} {total:>8.3} s",
+            "total after policy load"
+        );
+    }
     for w in &verdict.warnings {
         eprintln!("fixops: warning: {w}");
     }

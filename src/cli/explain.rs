@@ -56,12 +56,18 @@ fn open_run(ctx: &Context, run: Option<i64>) -> Result<(Store, i64)> {
 }
 
 fn verdict_of(store: &Store, run: i64) -> Result<serde_json::Value> {
-    let blob = store.blob(run, "verdict")?.ok_or_else(|| {
-        fixops::error::Error::Usage(format!(
-            "run {run} is not a `decide` run (no verdict recorded)"
-        ))
-    })?;
-    Ok(serde_json::from_slice(&blob)?)
+    let get = |kind: &str| -> Result<serde_json::Value> {
+        let blob = store.blob(run, kind)?.ok_or_else(|| {
+            fixops::error::Error::Usage(format!(
+                "run {run} is not a `decide` run (no {kind} recorded)"
+            ))
+        })?;
+        Ok(serde_json::from_slice(&blob)?)
+    };
+    let mut v = get("verdict")?;
+    v["issues"] = get("issues")?;
+    v["findings"] = get("findings")?;
+    Ok(v)
 }
 
 /// Resolve a finding index or an issue id to a finding index.
@@ -185,13 +191,13 @@ pub fn issues(ctx: &Context, args: &IssuesArgs) -> Result<u8> {
                 .or_else(|| {
                     findings
                         .get(first)
-                        .and_then(|f| f["rule_id"].as_str())
+                        .and_then(|f| f["rule"].as_str())
                         .map(str::to_string)
                 })
                 .unwrap_or_default();
             let note = match (i.get("vex"), i.get("waiver")) {
-                (Some(v), _) => format!("VEX {}", v["status"].as_str().unwrap_or("")),
-                (None, Some(w)) => format!("waived by {}", w["id"].as_str().unwrap_or("")),
+                (Some(v), _) => format!("VEX {}", v.as_str().unwrap_or("")),
+                (None, Some(w)) => format!("waived by {}", w.as_str().unwrap_or("")),
                 _ => String::new(),
             };
             let list = |k: &str| {

@@ -769,7 +769,8 @@ fn run_blobs(
     let statements: Vec<_> = run.statements.iter().map(|(i, s)| (i, s)).collect();
     out.push(("statements", enc(&statements)?));
     if let Some(v) = verdict {
-        out.push(("verdict", enc(v)?));
+        out.push(("verdict", enc(&v.summary())?));
+        out.push(("issues", enc(&v.issue_records())?));
     }
     Ok(out)
 }
@@ -1033,7 +1034,8 @@ impl Store {
             .collect())
     }
 
-    /// A stored blob of a run (`findings`, `components`, `statements`, `verdict`).
+    /// A stored blob of a run (`findings`, `components`, `statements`, and for
+    /// `decide` runs `verdict` (the summary) and `issues`).
     pub fn blob(&self, run_id: i64, kind: &str) -> Result<Option<Vec<u8>>> {
         self.conn
             .query_row(
