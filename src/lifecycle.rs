@@ -148,14 +148,19 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
     let mut update = LifecycleUpdate::default();
     let mut seen: HashSet<String> = HashSet::new();
     for is in &c.issues {
-        // Sticky identity: the identity any member fingerprint was recorded under.
+        // Sticky identity: the identity any member fingerprint was recorded
+        // under (a single-fingerprint identity `fp X` names its fingerprint).
         let identity = if h.known.contains_key(&is.identity) {
             is.identity.clone()
         } else {
             is.fingerprints
                 .iter()
-                .find_map(|fp| h.fingerprints.get(fp))
-                .cloned()
+                .find_map(|fp| {
+                    h.fingerprints.get(fp).cloned().or_else(|| {
+                        let named = format!("fp {fp}");
+                        h.known.contains_key(&named).then_some(named)
+                    })
+                })
                 .unwrap_or_else(|| is.identity.clone())
         };
         let (status, id, first_seen) = match h.known.get(&identity) {
@@ -187,9 +192,15 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
                 (status, is.id.clone(), now.clone())
             }
         };
-        for fp in &is.fingerprints {
-            if !h.fingerprints.contains_key(fp) {
-                update.fingerprints.push((fp.clone(), identity.clone()));
+        // Only fingerprints the identity does not already name need storing;
+        // vulnerability identities need none.
+        if !identity.starts_with("vuln ") {
+            for fp in &is.fingerprints {
+                if !h.fingerprints.contains_key(fp)
+                    && identity.strip_prefix("fp ") != Some(fp.as_str())
+                {
+                    update.fingerprints.push((fp.clone(), identity.clone()));
+                }
             }
         }
         seen.insert(identity.clone());

@@ -90,25 +90,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (snapshot_id, cve)
     ) WITHOUT ROWID;",
     // v3: issue lifecycle per project and branch
-    "CREATE TABLE issue_state (
+    "CREATE TABLE lifecycle_state (
         project TEXT NOT NULL,
         branch TEXT NOT NULL,
-        identity TEXT NOT NULL,
-        issue_id TEXT NOT NULL,
-        severity TEXT NOT NULL,
-        first_seen TEXT NOT NULL,
-        first_run INTEGER NOT NULL,
-        fixed_at TEXT,
-        fixed_run INTEGER,
-        times_fixed INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (project, branch, identity)
-    ) WITHOUT ROWID;
-    CREATE TABLE issue_fingerprints (
-        project TEXT NOT NULL,
-        branch TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        identity TEXT NOT NULL,
-        PRIMARY KEY (project, branch, fingerprint)
+        data BLOB NOT NULL,
+        PRIMARY KEY (project, branch)
     ) WITHOUT ROWID;
     CREATE TABLE fix_durations (
         project TEXT NOT NULL,
@@ -338,7 +324,10 @@ impl Store {
             }
         }
         if let Some(u) = lifecycle {
-            apply_lifecycle(&tx, run_id, &run.meta, u).map_err(e)?;
+            apply_lifecycle(&tx, run_id, &run.meta, u).map_err(|m| Error::Store {
+                path: self.path.clone(),
+                message: format!("recording the lifecycle failed, nothing was written: {m}"),
+            })?;
         }
         tx.commit().map_err(e)?;
         Ok(Recorded { run_id, hash })
@@ -787,48 +776,98 @@ mod erased {
     }
 }
 
+/// The lifecycle state of one project and branch, as stored: one row
+/// holding every issue ever seen there (a 200k-issue project rewrites one
+/// blob per run instead of touching 200k rows).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct LifecycleState {
+    /// `(identity, issue id, severity, first seen, fixed at)`.
+    issues: Vec<(String, String, String, String, Option<String>)>,
+    /// `(fingerprint, identity)` for fingerprints the identity does not name.
+    fingerprints: Vec<(String, String)>,
+}
+
+fn read_state(
+    conn: &Connection,
+    project: &str,
+    branch: &str,
+) -> std::result::Result<LifecycleState, String> {
+    let blob: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT data FROM lifecycle_state WHERE project = ?1 AND branch = ?2",
+            params![project, branch],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| e.to_string())?;
+    match blob {
+        Some(b) => serde_json::from_slice(&b)
+            .map_err(|e| format!("lifecycle state of {project} is corrupt: {e}")),
+        None => Ok(LifecycleState::default()),
+    }
+}
+
+/// Apply a lifecycle delta to the stored state, inside the recording
+/// transaction (so two concurrent runs merge rather than overwrite).
 fn apply_lifecycle(
     tx: &rusqlite::Transaction<'_>,
     run_id: i64,
     meta: &crate::run::RunMeta,
     u: &crate::lifecycle::LifecycleUpdate,
-) -> rusqlite::Result<()> {
+) -> std::result::Result<(), String> {
+    use std::collections::{HashMap, HashSet};
     let branch = meta.branch.as_deref().unwrap_or("");
-    let mut ins = tx.prepare(
-        "INSERT OR IGNORE INTO issue_state (project, branch, identity, issue_id, severity, first_seen, first_run)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
+    let mut st = read_state(tx, &meta.project, branch)?;
+    let mut index: HashMap<String, usize> = st
+        .issues
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.0.clone(), i))
+        .collect();
     for (identity, id, sev) in &u.new {
-        ins.execute(params![
-            meta.project,
-            branch,
-            identity,
-            id,
-            sev,
-            meta.time,
-            run_id
-        ])?;
-    }
-    let mut re = tx.prepare(
-        "UPDATE issue_state SET fixed_at = NULL, fixed_run = NULL WHERE project = ?1 AND branch = ?2 AND identity = ?3",
-    )?;
-    for identity in &u.reintroduced {
-        re.execute(params![meta.project, branch, identity])?;
-    }
-    let mut fix = tx.prepare(
-        "UPDATE issue_state SET fixed_at = ?4, fixed_run = ?5, times_fixed = times_fixed + 1
-         WHERE project = ?1 AND branch = ?2 AND identity = ?3",
-    )?;
-    let mut dur = tx.prepare("INSERT OR REPLACE INTO fix_durations VALUES (?1, ?2, ?3, ?4, ?5)")?;
-    for (identity, sev, days) in &u.fixed {
-        fix.execute(params![meta.project, branch, identity, meta.time, run_id])?;
-        if let Some(d) = days {
-            dur.execute(params![meta.project, sev, identity, run_id, d])?;
+        if !index.contains_key(identity) {
+            index.insert(identity.clone(), st.issues.len());
+            st.issues.push((
+                identity.clone(),
+                id.clone(),
+                sev.clone(),
+                meta.time.clone(),
+                None,
+            ));
         }
     }
-    let mut fp = tx.prepare("INSERT OR IGNORE INTO issue_fingerprints VALUES (?1, ?2, ?3, ?4)")?;
-    for (f, identity) in &u.fingerprints {
-        fp.execute(params![meta.project, branch, f, identity])?;
+    for identity in &u.reintroduced {
+        if let Some(&i) = index.get(identity) {
+            st.issues[i].4 = None;
+        }
+    }
+    for (identity, _, _) in &u.fixed {
+        if let Some(&i) = index.get(identity) {
+            st.issues[i].4 = Some(meta.time.clone());
+        }
+    }
+    let known: HashSet<&str> = st.fingerprints.iter().map(|(f, _)| f.as_str()).collect();
+    let fresh: Vec<(String, String)> = u
+        .fingerprints
+        .iter()
+        .filter(|(f, _)| !known.contains(f.as_str()))
+        .cloned()
+        .collect();
+    st.fingerprints.extend(fresh);
+    let data = serde_json::to_vec(&st).map_err(|e| e.to_string())?;
+    tx.execute(
+        "INSERT OR REPLACE INTO lifecycle_state VALUES (?1, ?2, ?3)",
+        params![meta.project, branch, data],
+    )
+    .map_err(|e| e.to_string())?;
+    let mut dur = tx
+        .prepare("INSERT OR REPLACE INTO fix_durations VALUES (?1, ?2, ?3, ?4, ?5)")
+        .map_err(|e| e.to_string())?;
+    for (identity, sev, days) in &u.fixed {
+        if let Some(d) = days {
+            dur.execute(params![meta.project, sev, identity, run_id, d])
+                .map_err(|e| e.to_string())?;
+        }
     }
     Ok(())
 }
@@ -842,54 +881,25 @@ impl Store {
     ) -> Result<crate::lifecycle::History> {
         use crate::lifecycle::{History, Known};
         let branch = branch.unwrap_or("");
+        let st = read_state(&self.conn, project, branch).map_err(|e| self.err(e))?;
         let mut h = History {
             source: "none (first run of this project and branch)".into(),
+            present: !st.issues.is_empty(),
             ..History::default()
         };
-        let last: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT max(first_run) FROM issue_state WHERE project = ?1 AND branch = ?2",
-                params![project, branch],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.err(e))?;
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT identity, issue_id, severity, first_seen, fixed_at FROM issue_state WHERE project = ?1 AND branch = ?2",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map(params![project, branch], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    Known {
-                        issue_id: r.get(1)?,
-                        severity: r.get(2)?,
-                        first_seen: r.get(3)?,
-                        fixed_at: r.get(4)?,
-                    },
-                ))
-            })
-            .map_err(|e| self.err(e))?;
-        for row in rows {
-            let (identity, k) = row.map_err(|e| self.err(e))?;
-            h.known.insert(identity, k);
+        h.known.reserve(st.issues.len());
+        for (identity, issue_id, severity, first_seen, fixed_at) in st.issues {
+            h.known.insert(
+                identity,
+                Known {
+                    issue_id,
+                    severity,
+                    first_seen,
+                    fixed_at,
+                },
+            );
         }
-        let mut st = self
-            .conn
-            .prepare("SELECT fingerprint, identity FROM issue_fingerprints WHERE project = ?1 AND branch = ?2")
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map(params![project, branch], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(|e| self.err(e))?;
-        for row in rows {
-            let (fp, identity) = row.map_err(|e| self.err(e))?;
-            h.fingerprints.insert(fp, identity);
-        }
+        h.fingerprints.extend(st.fingerprints);
         let prev: Option<i64> = self
             .conn
             .query_row(
@@ -908,8 +918,6 @@ impl Store {
                     format!(" ({branch})")
                 }
             );
-        } else if last.is_some() {
-            h.present = true;
         }
         Ok(h)
     }
