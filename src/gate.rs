@@ -114,6 +114,8 @@ pub struct Triaged {
     pub assessments: Vec<Assessment>,
     /// Assessment summary of each issue.
     pub risk: Vec<RiskSummary>,
+    /// SBOM graph facts of each issue's component (SCA issues on an SBOM component).
+    pub components: Vec<Option<crate::enrich::graph::ComponentFacts>>,
     /// Stage timings.
     pub timings: Timings,
 }
@@ -151,7 +153,11 @@ pub fn triage(run: &mut Run, history: &History, opts: &Options) -> Triaged {
         &opts.waiver_settings,
     );
     timings.mark("vex and waivers");
-    let (assessments, risk) = score_issues(run, &correlation, &vex, opts);
+    let Scored {
+        assessments,
+        risk,
+        components,
+    } = score_issues(run, &correlation, &vex, opts);
     timings.mark("scoring");
     let n = run.findings.len();
     let mut notes = Annotations {
@@ -177,6 +183,7 @@ pub fn triage(run: &mut Run, history: &History, opts: &Options) -> Triaged {
         notes,
         assessments,
         risk,
+        components,
         timings,
     }
 }
@@ -189,7 +196,7 @@ fn facts_of(
     vex: Option<&crate::vex::Applied>,
     graph: Option<&ComponentGraph>,
     opts: &Options,
-) -> IssueFacts {
+) -> (IssueFacts, Option<crate::enrich::graph::ComponentFacts>) {
     use crate::score::bayes::Category;
     let is = &c.issues[k];
     let first = &run.findings[is.members[0] as usize];
@@ -197,18 +204,18 @@ fn facts_of(
     let mut vectors: Vec<String> = Vec::new();
     let mut cwes: Vec<String> = Vec::new();
     let mut score: Option<f64> = None;
-    let mut depth = None;
+    let mut component = None;
     for &m in &is.members {
         let f = &run.findings[m as usize];
         if let Some(v) = &f.vulnerability {
             ids.push(v.id.clone());
             ids.extend(v.aliases.iter().cloned());
             vectors.extend(v.cvss_vectors.iter().cloned());
-            if depth.is_none()
+            if component.is_none()
                 && let (Some(g), Some(p)) =
                     (graph, v.package.as_ref().and_then(|p| p.purl.as_deref()))
             {
-                depth = g.facts_for_purl(p).and_then(|f| f.depth);
+                component = g.facts_for_purl(p);
             }
         }
         cwes.extend(f.cwes.iter().map(|c| c.to_string()));
@@ -227,7 +234,8 @@ fn facts_of(
         "iac" => Category::Iac,
         _ => Category::Sast,
     };
-    IssueFacts {
+    let depth = component.as_ref().and_then(|c| c.depth);
+    let facts = IssueFacts {
         ids,
         cvss_vectors: vectors,
         severity: is.severity,
@@ -241,7 +249,8 @@ fn facts_of(
         exploit_maturity: None,
         public_exploit: false,
         ssvc_overrides: Default::default(),
-    }
+    };
+    (facts, component)
 }
 
 /// Assess every issue. Issues with equal facts share one assessment, so a
@@ -251,7 +260,7 @@ fn score_issues(
     c: &Correlation,
     vex: &[Option<crate::vex::Applied>],
     opts: &Options,
-) -> (Vec<Assessment>, Vec<RiskSummary>) {
+) -> Scored {
     let graph = (!run.components.is_empty()).then(|| {
         ComponentGraph::build(
             run.components.iter().map(|(_, c)| c),
@@ -262,8 +271,10 @@ fn score_issues(
     let mut cache: HashMap<String, usize> = HashMap::new();
     let mut assessments = Vec::new();
     let mut out = Vec::with_capacity(c.issues.len());
+    let mut components = Vec::with_capacity(c.issues.len());
     for (k, v) in vex.iter().enumerate().take(c.issues.len()) {
-        let facts = facts_of(run, c, k, v.as_ref(), graph.as_ref(), opts);
+        let (facts, component) = facts_of(run, c, k, v.as_ref(), graph.as_ref(), opts);
+        components.push(component);
         let key = serde_json::to_string(&facts).unwrap_or_default();
         let idx = *cache.entry(key).or_insert_with(|| {
             let s = &opts.scoring;
@@ -274,7 +285,18 @@ fn score_issues(
         });
         out.push(RiskSummary::of(idx, &assessments[idx]));
     }
-    (assessments, out)
+    Scored {
+        assessments,
+        risk: out,
+        components,
+    }
+}
+
+/// Scoring results of a run.
+struct Scored {
+    assessments: Vec<Assessment>,
+    risk: Vec<RiskSummary>,
+    components: Vec<Option<crate::enrich::graph::ComponentFacts>>,
 }
 
 /// Decide a run.
@@ -308,6 +330,7 @@ pub fn decide(
             warnings,
             assessments: t.assessments,
             risk: t.risk,
+            components: t.components,
             intel: crate::verdict::IntelInfo {
                 kev: intel.kev_snapshot().cloned(),
                 epss: intel.epss_snapshot().cloned(),

@@ -200,6 +200,10 @@ pub struct IssueVerdict {
     /// The waiver that applies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waiver: Option<Waiver>,
+    /// Where the affected component sits in the SBOM graph: direct or
+    /// transitive, depth, one path from the root, dependents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub component: Option<crate::enrich::graph::ComponentFacts>,
     /// Scoring at a glance (full factors in `assessments`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub risk: Option<crate::score::RiskSummary>,
@@ -226,6 +230,8 @@ pub struct Triage<'a> {
     pub assessments: Vec<crate::score::Assessment>,
     /// Summary per issue.
     pub risk: Vec<crate::score::RiskSummary>,
+    /// SBOM graph facts per issue.
+    pub components: Vec<Option<crate::enrich::graph::ComponentFacts>>,
     /// Intelligence snapshots used.
     pub intel: IntelInfo,
 }
@@ -590,6 +596,7 @@ impl Verdict {
                     merged_by: is.merged_by.clone(),
                     vex: triage.vex[k].clone(),
                     waiver: triage.waived[k].map(|w| triage.waivers[w].clone()),
+                    component: triage.components.get(k).cloned().flatten(),
                     risk: triage.risk.get(k).cloned(),
                     decision: is
                         .members
