@@ -108,7 +108,7 @@ pub struct Issue {
     /// Member findings (indices into the run), ascending.
     pub members: Vec<u32>,
     /// Every member fingerprint, sorted and deduplicated (lifecycle matching).
-    pub fingerprints: Vec<String>,
+    pub fingerprints: Vec<crate::model::Sym>,
     /// Alias-resolved vulnerability id, for SCA issues.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vulnerability: Option<String>,
@@ -362,7 +362,7 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
             if f.fingerprint.source == crate::model::FingerprintSource::Package {
                 continue;
             }
-            match first.get(f.fingerprint.value.as_str()) {
+            match first.get(&*f.fingerprint.value) {
                 Some(&j) => try_merge(
                     &mut uf,
                     j,

@@ -55,7 +55,8 @@ pub struct Known {
     pub fixed_at: Option<String>,
 }
 
-/// History to compare against.
+/// History to compare against. `fingerprints` maps every known fingerprint
+/// to its identity, including those an identity `fp X` names itself.
 #[derive(Debug, Clone)]
 pub struct History {
     /// Where it came from (`run 12`, `baseline verdict.json`, `none`).
@@ -155,12 +156,7 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
         } else {
             is.fingerprints
                 .iter()
-                .find_map(|fp| {
-                    h.fingerprints.get(fp).cloned().or_else(|| {
-                        let named = format!("fp {fp}");
-                        h.known.contains_key(&named).then_some(named)
-                    })
-                })
+                .find_map(|fp| h.fingerprints.get(&**fp).cloned())
                 .unwrap_or_else(|| is.identity.clone())
         };
         let (status, id, first_seen) = match h.known.get(&identity) {
@@ -196,10 +192,10 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
         // vulnerability identities need none.
         if !identity.starts_with("vuln ") {
             for fp in &is.fingerprints {
-                if !h.fingerprints.contains_key(fp)
-                    && identity.strip_prefix("fp ") != Some(fp.as_str())
+                if !h.fingerprints.contains_key(&**fp)
+                    && identity.strip_prefix("fp ") != Some(&**fp)
                 {
-                    update.fingerprints.push((fp.clone(), identity.clone()));
+                    update.fingerprints.push((fp.to_string(), identity.clone()));
                 }
             }
         }

@@ -300,8 +300,9 @@ pub enum FingerprintSource {
 /// A finding's stable identity (decision model §1).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Fingerprint {
-    /// Hex digest (32 hex characters) that identifies the finding across runs.
-    pub value: String,
+    /// Hex digest (32 hex characters) that identifies the finding across runs
+    /// (shared: issues and lifecycle records hold it too).
+    pub value: Sym,
     /// What the digest was computed from.
     pub source: FingerprintSource,
 }
@@ -802,6 +803,10 @@ impl Fingerprint {
         hex::encode(&h.finalize()[..16])
     }
 
+    fn sym(parts: &[&str]) -> Sym {
+        Sym::from(Self::digest(parts))
+    }
+
     /// Identity from the producer's fingerprints (kept with their keys), scoped
     /// by rule: tools such as CodeQL emit per-line hashes shared by all rules.
     pub fn from_producer(rule: Option<&str>, fingerprints: &ProducerFingerprints) -> Fingerprint {
@@ -811,7 +816,7 @@ impl Fingerprint {
             parts.push(v);
         }
         Fingerprint {
-            value: Self::digest(&parts),
+            value: Self::sym(&parts),
             source: FingerprintSource::Producer,
         }
     }
@@ -820,7 +825,7 @@ impl Fingerprint {
     /// `package` is a purl without version, qualifiers and subpath, or a bare name.
     pub fn for_package(vuln_id: &str, package: &str, version: &str) -> Fingerprint {
         Fingerprint {
-            value: Self::digest(&["package", vuln_id, package, version]),
+            value: Self::sym(&["package", vuln_id, package, version]),
             source: FingerprintSource::Package,
         }
     }
@@ -829,7 +834,7 @@ impl Fingerprint {
     /// (a code-window hash, or the normalized message).
     pub fn for_code(rule: &str, path: &str, basis: &str, source: FingerprintSource) -> Fingerprint {
         Fingerprint {
-            value: Self::digest(&["code", rule, path, basis]),
+            value: Self::sym(&["code", rule, path, basis]),
             source,
         }
     }

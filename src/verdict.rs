@@ -126,7 +126,7 @@ pub struct FindingVerdict {
     /// The issue it belongs to.
     pub issue: String,
     /// Stable identity.
-    pub fingerprint: String,
+    pub fingerprint: crate::model::Sym,
     /// Producer.
     pub tool: String,
     /// Rule id.
@@ -190,7 +190,7 @@ pub struct IssueVerdict {
     /// Member findings (indices into `findings`).
     pub findings: Vec<u32>,
     /// Member fingerprints.
-    pub fingerprints: Vec<String>,
+    pub fingerprints: Vec<crate::model::Sym>,
     /// Strategies that merged its findings.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub merged_by: Vec<Strategy>,

@@ -356,7 +356,7 @@ fn baseline_history(path: &std::path::Path, time: &str) -> Result<fixops::lifecy
                 i.id.clone(),
                 i.identity.clone(),
                 i.severity,
-                i.fingerprints.clone(),
+                i.fingerprints.iter().map(|f| f.to_string()).collect(),
             )
         })
         .collect();

@@ -888,7 +888,12 @@ impl Store {
             ..History::default()
         };
         h.known.reserve(st.issues.len());
+        h.fingerprints
+            .reserve(st.issues.len() + st.fingerprints.len());
         for (identity, issue_id, severity, first_seen, fixed_at) in st.issues {
+            if let Some(fp) = identity.strip_prefix("fp ") {
+                h.fingerprints.insert(fp.to_string(), identity.clone());
+            }
             h.known.insert(
                 identity,
                 Known {
@@ -1012,7 +1017,7 @@ impl Store {
                 related_locations: vec![],
                 producer_fingerprints: Default::default(),
                 fingerprint: Fingerprint {
-                    value: f.fp,
+                    value: f.fp.into(),
                     source: if f.vuln.is_some() {
                         FingerprintSource::Package
                     } else {

@@ -1243,7 +1243,7 @@ fn convert_result(
         related_locations: related,
         producer_fingerprints,
         fingerprint: Fingerprint {
-            value: String::new(),
+            value: Sym::from(""),
             source: FingerprintSource::Message,
         },
         suppressions,
