@@ -14,11 +14,12 @@
 //! vulnerabilities are never merged. Everything is hash maps and one sort per
 //! file: linear in the number of findings, never pairwise.
 
-use crate::model::{Finding, Severity, normalize_path, parse_purl};
+use crate::model::{Finding, Severity, Sym, normalize_path, parse_purl};
 use crate::run::Run;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// Lines apart that the location strategy still considers the same place.
 pub const LOCATION_LINES: u32 = 3;
@@ -92,7 +93,7 @@ pub struct Merge {
     /// Strategy.
     pub strategy: Strategy,
     /// The key both matched on.
-    pub key: String,
+    pub key: Sym,
     /// The strategy's confidence.
     pub confidence: f64,
 }
@@ -118,7 +119,7 @@ pub struct Issue {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub merged_by: Vec<Strategy>,
     /// Tools that reported it.
-    pub tools: Vec<String>,
+    pub tools: Vec<Sym>,
 }
 
 /// Issues that share a pattern or a fix.
@@ -213,57 +214,81 @@ impl UnionFind {
 
 /// Alias resolution over every vulnerability id and alias in the run:
 /// ids reported as aliases of one another form one class, named by its
-/// smallest CVE id, else its smallest id.
-fn resolve_aliases(findings: &[Finding]) -> HashMap<String, String> {
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut names: Vec<&str> = Vec::new();
-    let mut parent: Vec<usize> = Vec::new();
-    fn find(p: &mut [usize], mut x: usize) -> usize {
-        while p[x] != x {
-            p[x] = p[p[x]];
-            x = p[x];
+/// smallest CVE id, else its smallest id. Ids are interned: `canon[i]` is
+/// the index (into `names`) of the canonical name of `names[i]`.
+struct Aliases<'a> {
+    index: HashMap<&'a str, u32>,
+    names: Vec<&'a str>,
+    canon: Vec<u32>,
+}
+
+impl<'a> Aliases<'a> {
+    fn build(findings: &'a [Finding]) -> Aliases<'a> {
+        let mut index: HashMap<&str, u32> = HashMap::new();
+        let mut names: Vec<&str> = Vec::new();
+        let mut parent: Vec<u32> = Vec::new();
+        fn find(p: &mut [u32], mut x: u32) -> u32 {
+            while p[x as usize] != x {
+                p[x as usize] = p[p[x as usize] as usize];
+                x = p[x as usize];
+            }
+            x
         }
-        x
-    }
-    for f in findings {
-        let Some(v) = &f.vulnerability else { continue };
-        for id in std::iter::once(&v.id).chain(&v.aliases) {
-            if !index.contains_key(id.as_str()) {
-                index.insert(id.as_str(), names.len());
-                names.push(id.as_str());
-                parent.push(parent.len());
+        let mut intern = |id: &'a str, names: &mut Vec<&'a str>, parent: &mut Vec<u32>| -> u32 {
+            *index.entry(id).or_insert_with(|| {
+                names.push(id);
+                parent.push(parent.len() as u32);
+                (names.len() - 1) as u32
+            })
+        };
+        for f in findings {
+            let Some(v) = &f.vulnerability else { continue };
+            let a = intern(&v.id, &mut names, &mut parent);
+            for al in &v.aliases {
+                let b = intern(al, &mut names, &mut parent);
+                let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+                if ra != rb {
+                    parent[ra.max(rb) as usize] = ra.min(rb);
+                }
             }
         }
-        let a = index[v.id.as_str()];
-        for al in &v.aliases {
-            let b = index[al.as_str()];
-            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-            if ra != rb {
-                parent[ra.max(rb)] = ra.min(rb);
-            }
-        }
-    }
-    let mut best: HashMap<usize, &str> = HashMap::new();
-    for (i, name) in names.iter().enumerate() {
-        let r = find(&mut parent, i);
-        let e = best.entry(r).or_insert(name);
-        let better = match (name.starts_with("CVE-"), e.starts_with("CVE-")) {
+        // Name each class by its best member.
+        let better = |x: &str, y: &str| match (x.starts_with("CVE-"), y.starts_with("CVE-")) {
             (true, false) => true,
             (false, true) => false,
-            _ => *name < *e,
+            _ => x < y,
         };
-        if better {
-            *e = name;
+        let mut best: Vec<u32> = (0..names.len() as u32).collect();
+        for i in 0..names.len() as u32 {
+            let r = find(&mut parent, i) as usize;
+            if better(names[i as usize], names[best[r] as usize]) {
+                best[r] = i;
+            }
+        }
+        let canon = (0..names.len() as u32)
+            .map(|i| best[find(&mut parent, i) as usize])
+            .collect();
+        Aliases {
+            index,
+            names,
+            canon,
         }
     }
-    names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let r = find(&mut parent, i);
-            (n.to_string(), best[&r].to_string())
-        })
-        .collect()
+
+    /// The canonical name index of an id seen in the run.
+    fn canonical(&self, id: &str) -> Option<u32> {
+        self.index.get(id).map(|&i| self.canon[i as usize])
+    }
+
+    /// `id → canonical` for ids whose canonical name differs.
+    fn differing(&self) -> BTreeMap<String, String> {
+        self.names
+            .iter()
+            .zip(&self.canon)
+            .filter(|(n, c)| **n != self.names[**c as usize])
+            .map(|(n, c)| (n.to_string(), self.names[*c as usize].to_string()))
+            .collect()
+    }
 }
 
 /// Package identity for taxonomy and root-cause keys: the package's name
@@ -308,31 +333,60 @@ fn short_id(prefix: &str, key: &str) -> String {
     format!("{prefix}-{}", hex::encode(&d[..6]))
 }
 
+/// Interns strings to dense ids in first-seen order.
+struct Interner<'a> {
+    ids: HashMap<&'a str, u32>,
+}
+
+impl<'a> Interner<'a> {
+    fn new() -> Self {
+        Interner {
+            ids: HashMap::new(),
+        }
+    }
+    fn id(&mut self, s: &'a str) -> u32 {
+        let next = self.ids.len() as u32;
+        *self.ids.entry(s).or_insert(next)
+    }
+}
+
 /// Correlate a run.
 pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
     let fs = &run.findings;
     let n = fs.len();
-    let aliases = resolve_aliases(fs);
-    let canonical = |f: &Finding| -> Option<String> {
-        f.vulnerability
-            .as_ref()
-            .map(|v| aliases.get(&v.id).cloned().unwrap_or_else(|| v.id.clone()))
-    };
-    // Intern canonical vulnerabilities for the union-find's conflict check.
-    let mut vuln_ids: HashMap<String, u32> = HashMap::new();
-    let vuln_of: Vec<Option<String>> = fs.iter().map(canonical).collect();
+    let aliases = Aliases::build(fs);
+    let vuln_of: Vec<Option<u32>> = fs
+        .iter()
+        .map(|f| {
+            f.vulnerability
+                .as_ref()
+                .and_then(|v| aliases.canonical(&v.id))
+        })
+        .collect();
     let mut uf = UnionFind {
         parent: (0..n as u32).collect(),
-        vuln: vuln_of
-            .iter()
-            .map(|v| {
-                v.as_ref().map(|v| {
-                    let next = vuln_ids.len() as u32;
-                    *vuln_ids.entry(v.clone()).or_insert(next)
+        vuln: vuln_of.clone(),
+    };
+    // Package keys, computed once per distinct (purl, name, version).
+    let mut pkg_cache: HashMap<(Option<&str>, Option<&str>, Option<&str>), Option<u32>> =
+        HashMap::new();
+    let mut pkg_keys: Vec<(String, String)> = Vec::new();
+    let mut pkg_ids: HashMap<(String, String), u32> = HashMap::new();
+    let pkg_of: Vec<Option<u32>> = fs
+        .iter()
+        .map(|f| {
+            let p = f.vulnerability.as_ref()?.package.as_ref()?;
+            let key = (p.purl.as_deref(), p.name.as_deref(), p.version.as_deref());
+            *pkg_cache.entry(key).or_insert_with(|| {
+                package_key(f).map(|k| {
+                    *pkg_ids.entry(k.clone()).or_insert_with(|| {
+                        pkg_keys.push(k);
+                        (pkg_keys.len() - 1) as u32
+                    })
                 })
             })
-            .collect(),
-    };
+        })
+        .collect();
     let mut merges = Vec::new();
     let mut merged_by: BTreeMap<Strategy, usize> = BTreeMap::new();
     let merging = |s: Strategy| s.confidence() >= cfg.merge_threshold;
@@ -340,7 +394,7 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
                          a: usize,
                          b: usize,
                          s: Strategy,
-                         key: &str,
+                         key: &Sym,
                          merges: &mut Vec<Merge>| {
         if uf.union(a as u32, b as u32) {
             *merged_by.entry(s).or_default() += 1;
@@ -348,7 +402,7 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
                 a: a as u32,
                 b: b as u32,
                 strategy: s,
-                key: key.to_string(),
+                key: key.clone(),
                 confidence: s.confidence(),
             });
         }
@@ -378,18 +432,22 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
         }
     }
     // 2. taxonomy
-    let pkg_keys: Vec<Option<(String, String)>> = fs.iter().map(package_key).collect();
     if merging(Strategy::Taxonomy) {
-        let mut first: HashMap<String, usize> = HashMap::new();
+        let mut first: HashMap<(u32, u32), (usize, Option<Sym>)> = HashMap::new();
         for i in 0..n {
-            let (Some(v), Some((base, ver))) = (&vuln_of[i], &pkg_keys[i]) else {
+            let (Some(v), Some(p)) = (vuln_of[i], pkg_of[i]) else {
                 continue;
             };
-            let key = format!("{v} {base}@{ver}");
-            match first.get(&key) {
-                Some(&j) => try_merge(&mut uf, j, i, Strategy::Taxonomy, &key, &mut merges),
+            match first.get_mut(&(v, p)) {
+                Some((j, key)) => {
+                    let (base, ver) = &pkg_keys[p as usize];
+                    let key = key.get_or_insert_with(|| {
+                        Sym::from(format!("{} {base}@{ver}", aliases.names[v as usize]))
+                    });
+                    try_merge(&mut uf, *j, i, Strategy::Taxonomy, key, &mut merges);
+                }
                 None => {
-                    first.insert(key, i);
+                    first.insert((v, p), (i, None));
                 }
             }
         }
@@ -397,7 +455,19 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
     // 3. location: buckets by (path, CWE) and (path, rule family), each
     // sorted by line and swept with a ±3-line window.
     if merging(Strategy::Location) {
-        let mut buckets: HashMap<(String, String), Vec<(u32, usize)>> = HashMap::new();
+        let mut paths = Interner::new();
+        let mut attrs = Interner::new();
+        let mut normalized: HashMap<&str, String> = HashMap::new();
+        let mut families: HashMap<&str, String> = HashMap::new();
+        for f in fs.iter() {
+            if let Some(r) = &f.rule_id {
+                families.entry(r).or_insert_with(|| rule_family(r));
+            }
+            if let Some(u) = f.locations.first().and_then(|l| l.uri.as_deref()) {
+                normalized.entry(u).or_insert_with(|| normalize_path(u));
+            }
+        }
+        let mut buckets: HashMap<(u32, u8, u32), Vec<(u32, u32)>> = HashMap::new();
         for (i, f) in fs.iter().enumerate() {
             if f.vulnerability.is_some() {
                 continue;
@@ -408,59 +478,92 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
             let (Some(uri), Some(line)) = (loc.uri.as_deref(), loc.start_line) else {
                 continue;
             };
-            let path = normalize_path(uri);
+            let path = paths.id(&normalized[uri]);
             for c in &f.cwes {
                 buckets
-                    .entry((path.clone(), format!("cwe {c}")))
+                    .entry((path, 0, attrs.id(c)))
                     .or_default()
-                    .push((line, i));
+                    .push((line, i as u32));
             }
             if let Some(r) = &f.rule_id {
                 buckets
-                    .entry((path.clone(), format!("rule family {}", rule_family(r))))
+                    .entry((path, 1, attrs.id(&families[&**r])))
                     .or_default()
-                    .push((line, i));
+                    .push((line, i as u32));
             }
         }
-        let mut keys: Vec<_> = buckets.keys().cloned().collect();
-        keys.sort();
+        let path_names: Vec<&str> = {
+            let mut v = vec![""; paths.ids.len()];
+            for (s, &i) in &paths.ids {
+                v[i as usize] = s;
+            }
+            v
+        };
+        let attr_names: Vec<&str> = {
+            let mut v = vec![""; attrs.ids.len()];
+            for (s, &i) in &attrs.ids {
+                v[i as usize] = s;
+            }
+            v
+        };
+        let mut keys: Vec<(u32, u8, u32)> = buckets
+            .iter()
+            .filter(|(_, v)| v.len() > 1)
+            .map(|(k, _)| *k)
+            .collect();
+        keys.sort_unstable();
         for k in keys {
             let mut items = buckets.remove(&k).unwrap_or_default();
-            if items.len() < 2 {
-                continue;
-            }
             items.sort_unstable();
-            let key = format!("{} {}", k.0, k.1);
+            let mut key: Option<Sym> = None;
             // Recent findings per tool within the window.
-            let mut recent: HashMap<&str, Vec<(u32, usize)>> = HashMap::new();
+            let mut recent: Vec<(&str, Vec<(u32, u32)>)> = Vec::new();
             for &(line, i) in &items {
-                let tool = &*fs[i].tool.name;
+                let tool = &*fs[i as usize].tool.name;
                 for (other_tool, list) in recent.iter_mut() {
                     list.retain(|(l, _)| line - l <= LOCATION_LINES);
                     if *other_tool == tool {
                         continue;
                     }
                     for &(_, j) in list.iter() {
-                        try_merge(&mut uf, j, i, Strategy::Location, &key, &mut merges);
+                        let key = key.get_or_insert_with(|| {
+                            let what = if k.1 == 0 { "cwe" } else { "rule family" };
+                            Sym::from(format!(
+                                "{} {what} {}",
+                                path_names[k.0 as usize], attr_names[k.2 as usize]
+                            ))
+                        });
+                        try_merge(
+                            &mut uf,
+                            j as usize,
+                            i as usize,
+                            Strategy::Location,
+                            key,
+                            &mut merges,
+                        );
                     }
                 }
-                let list = recent.entry(tool).or_default();
-                list.push((line, i));
-                if list.len() > LOCATION_FANOUT {
-                    list.remove(0);
+                match recent.iter_mut().find(|(t, _)| *t == tool) {
+                    Some((_, list)) => {
+                        list.push((line, i));
+                        if list.len() > LOCATION_FANOUT {
+                            list.remove(0);
+                        }
+                    }
+                    None => recent.push((tool, vec![(line, i)])),
                 }
             }
         }
     }
 
     // Issues from the sets, ordered by first member.
-    let mut issue_of_root: HashMap<u32, u32> = HashMap::new();
+    let mut issue_of_root: Vec<u32> = vec![u32::MAX; n];
     let mut issues: Vec<Issue> = Vec::new();
     let mut finding_issue = Vec::with_capacity(n);
     for i in 0..n {
-        let r = uf.find(i as u32);
-        let next = issues.len() as u32;
-        let idx = *issue_of_root.entry(r).or_insert_with(|| {
+        let r = uf.find(i as u32) as usize;
+        if issue_of_root[r] == u32::MAX {
+            issue_of_root[r] = issues.len() as u32;
             issues.push(Issue {
                 id: String::new(),
                 identity: String::new(),
@@ -471,17 +574,22 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
                 merged_by: Vec::new(),
                 tools: Vec::new(),
             });
-            next
-        });
-        let is = &mut issues[idx as usize];
-        is.members.push(i as u32);
-        is.fingerprints.push(fs[i].fingerprint.value.clone());
-        is.severity = is.severity.max(fs[i].severity);
-        if is.vulnerability.is_none() {
-            is.vulnerability = vuln_of[i].clone();
         }
-        if !is.tools.iter().any(|t| **t == *fs[i].tool.name) {
-            is.tools.push(fs[i].tool.name.to_string());
+        let idx = issue_of_root[r];
+        let is = &mut issues[idx as usize];
+        let f = &fs[i];
+        is.members.push(i as u32);
+        is.fingerprints.push(f.fingerprint.value.clone());
+        is.severity = is.severity.max(f.severity);
+        if is.vulnerability.is_none() {
+            is.vulnerability = vuln_of[i].map(|v| aliases.names[v as usize].to_string());
+        }
+        if !is
+            .tools
+            .iter()
+            .any(|t| Arc::ptr_eq(t, &f.tool.name) || **t == *f.tool.name)
+        {
+            is.tools.push(f.tool.name.clone());
         }
         finding_issue.push(idx);
     }
@@ -492,30 +600,45 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
         }
     }
     for is in &mut issues {
-        is.fingerprints.sort();
-        is.fingerprints.dedup();
+        if is.fingerprints.len() > 1 {
+            is.fingerprints.sort();
+            is.fingerprints.dedup();
+        }
         is.merged_by.sort();
         is.tools.sort();
         let first = is.members[0] as usize;
-        is.identity = match (&is.vulnerability, &pkg_keys[first]) {
-            (Some(v), Some((base, _))) => format!("vuln {v} {base}"),
-            (Some(v), None) => format!("vuln {v}"),
-            _ => format!("fp {}", is.fingerprints[0]),
-        };
-        is.id = short_id("I", &is.identity);
+        match (&is.vulnerability, pkg_of[first]) {
+            (Some(v), Some(p)) => {
+                is.identity = format!("vuln {v} {}", pkg_keys[p as usize].0);
+                is.id = short_id("I", &is.identity);
+            }
+            (Some(v), None) => {
+                is.identity = format!("vuln {v}");
+                is.id = short_id("I", &is.identity);
+            }
+            _ => {
+                // The fingerprint is already a digest: its prefix is the id.
+                let fp = &is.fingerprints[0];
+                is.identity = format!("fp {fp}");
+                is.id = format!("I-{}", &fp[..fp.len().min(12)]);
+            }
+        }
     }
 
     // Groups: pattern (same tool + rule, code issues) and root cause (same
     // package and version, SCA issues), when they span two or more issues.
     let mut groups = Vec::new();
-    let mut pattern: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-    let mut root: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    let mut pattern: BTreeMap<(&str, &str), Vec<u32>> = BTreeMap::new();
+    let mut root: BTreeMap<(&str, &str), Vec<u32>> = BTreeMap::new();
     for (k, is) in issues.iter().enumerate() {
         for &m in &is.members {
             let f = &fs[m as usize];
-            let (map, key) = match (&f.vulnerability, &pkg_keys[m as usize], &f.rule_id) {
-                (Some(_), Some((base, ver)), _) => (&mut root, format!("{base}@{ver}")),
-                (None, _, Some(r)) => (&mut pattern, format!("{} {r}", f.tool.name)),
+            let (map, key) = match (&f.vulnerability, pkg_of[m as usize], &f.rule_id) {
+                (Some(_), Some(p), _) => {
+                    let (base, ver) = &pkg_keys[p as usize];
+                    (&mut root, (base.as_str(), ver.as_str()))
+                }
+                (None, _, Some(r)) => (&mut pattern, (&*f.tool.name, &**r)),
                 _ => continue,
             };
             let list = map.entry(key).or_default();
@@ -524,9 +647,13 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
             }
         }
     }
-    for (strategy, map) in [(Strategy::Pattern, pattern), (Strategy::RootCause, root)] {
-        for (key, members) in map {
+    for (strategy, map, sep) in [
+        (Strategy::Pattern, pattern, " "),
+        (Strategy::RootCause, root, "@"),
+    ] {
+        for ((a, b), members) in map {
             if members.len() >= 2 {
+                let key = format!("{a}{sep}{b}");
                 groups.push(Group {
                     id: short_id("G", &format!("{} {key}", strategy.as_str())),
                     strategy,
@@ -542,7 +669,6 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
     } else {
         1.0 - issues.len() as f64 / n as f64
     };
-    let aliases = aliases.into_iter().filter(|(a, b)| a != b).collect();
     Correlation {
         merge_threshold: cfg.merge_threshold,
         noise: Noise {
@@ -558,7 +684,7 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
         groups,
         finding_issue,
         merges,
-        aliases,
+        aliases: aliases.differing(),
     }
 }
 

@@ -186,7 +186,7 @@ pub struct IssueVerdict {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vulnerability: Option<String>,
     /// Tools that reported it.
-    pub tools: Vec<String>,
+    pub tools: Vec<crate::model::Sym>,
     /// Member findings (indices into `findings`).
     pub findings: Vec<u32>,
     /// Member fingerprints.
@@ -397,7 +397,7 @@ pub struct IssueRecord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vulnerability: Option<&'a str>,
     /// Tools.
-    pub tools: &'a [String],
+    pub tools: &'a [crate::model::Sym],
     /// Member findings.
     pub findings: &'a [u32],
     /// Strategies that merged them.
