@@ -197,5 +197,12 @@ fn main() {
             best * 1e9 / n as f64
         );
         assert_eq!(tr.correlation.issues.len(), c.issues.len());
+        let stages: Vec<String> = tr
+            .timings
+            .stages
+            .iter()
+            .map(|(s, t)| format!("{s} {t:.3}"))
+            .collect();
+        println!("|   triage stages: {} |", stages.join(", "));
     }
 }

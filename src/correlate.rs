@@ -348,6 +348,14 @@ impl<'a> Interner<'a> {
         let next = self.ids.len() as u32;
         *self.ids.entry(s).or_insert(next)
     }
+    /// The strings, indexed by id.
+    fn names(&self) -> Vec<&'a str> {
+        let mut v = vec![""; self.ids.len()];
+        for (s, &i) in &self.ids {
+            v[i as usize] = s;
+        }
+        v
+    }
 }
 
 /// Correlate a run.
@@ -368,8 +376,8 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
         vuln: vuln_of.clone(),
     };
     // Package keys, computed once per distinct (purl, name, version).
-    let mut pkg_cache: HashMap<(Option<&str>, Option<&str>, Option<&str>), Option<u32>> =
-        HashMap::new();
+    type PkgIn<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
+    let mut pkg_cache: HashMap<PkgIn<'_>, Option<u32>> = HashMap::new();
     let mut pkg_keys: Vec<(String, String)> = Vec::new();
     let mut pkg_ids: HashMap<(String, String), u32> = HashMap::new();
     let pkg_of: Vec<Option<u32>> = fs
@@ -467,7 +475,9 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
                 normalized.entry(u).or_insert_with(|| normalize_path(u));
             }
         }
-        let mut buckets: HashMap<(u32, u8, u32), Vec<(u32, u32)>> = HashMap::new();
+        // One flat list of (path, kind, attribute, line, finding), sorted:
+        // equal (path, kind, attribute) runs are the buckets, by line.
+        let mut items: Vec<(u32, u8, u32, u32, u32)> = Vec::new();
         for (i, f) in fs.iter().enumerate() {
             if f.vulnerability.is_some() {
                 continue;
@@ -480,79 +490,64 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
             };
             let path = paths.id(&normalized[uri]);
             for c in &f.cwes {
-                buckets
-                    .entry((path, 0, attrs.id(c)))
-                    .or_default()
-                    .push((line, i as u32));
+                items.push((path, 0, attrs.id(c), line, i as u32));
             }
             if let Some(r) = &f.rule_id {
-                buckets
-                    .entry((path, 1, attrs.id(&families[&**r])))
-                    .or_default()
-                    .push((line, i as u32));
+                items.push((path, 1, attrs.id(&families[&**r]), line, i as u32));
             }
         }
-        let path_names: Vec<&str> = {
-            let mut v = vec![""; paths.ids.len()];
-            for (s, &i) in &paths.ids {
-                v[i as usize] = s;
+        items.sort_unstable();
+        let path_names = paths.names();
+        let attr_names = attrs.names();
+        // Recent findings per tool within the window, reused across buckets.
+        let mut recent: Vec<(&str, Vec<(u32, u32)>)> = Vec::new();
+        let mut start = 0;
+        while start < items.len() {
+            let k = (items[start].0, items[start].1, items[start].2);
+            let mut end = start + 1;
+            while end < items.len() && (items[end].0, items[end].1, items[end].2) == k {
+                end += 1;
             }
-            v
-        };
-        let attr_names: Vec<&str> = {
-            let mut v = vec![""; attrs.ids.len()];
-            for (s, &i) in &attrs.ids {
-                v[i as usize] = s;
-            }
-            v
-        };
-        let mut keys: Vec<(u32, u8, u32)> = buckets
-            .iter()
-            .filter(|(_, v)| v.len() > 1)
-            .map(|(k, _)| *k)
-            .collect();
-        keys.sort_unstable();
-        for k in keys {
-            let mut items = buckets.remove(&k).unwrap_or_default();
-            items.sort_unstable();
-            let mut key: Option<Sym> = None;
-            // Recent findings per tool within the window.
-            let mut recent: Vec<(&str, Vec<(u32, u32)>)> = Vec::new();
-            for &(line, i) in &items {
-                let tool = &*fs[i as usize].tool.name;
-                for (other_tool, list) in recent.iter_mut() {
-                    list.retain(|(l, _)| line - l <= LOCATION_LINES);
-                    if *other_tool == tool {
-                        continue;
-                    }
-                    for &(_, j) in list.iter() {
-                        let key = key.get_or_insert_with(|| {
-                            let what = if k.1 == 0 { "cwe" } else { "rule family" };
-                            Sym::from(format!(
-                                "{} {what} {}",
-                                path_names[k.0 as usize], attr_names[k.2 as usize]
-                            ))
-                        });
-                        try_merge(
-                            &mut uf,
-                            j as usize,
-                            i as usize,
-                            Strategy::Location,
-                            key,
-                            &mut merges,
-                        );
-                    }
-                }
-                match recent.iter_mut().find(|(t, _)| *t == tool) {
-                    Some((_, list)) => {
-                        list.push((line, i));
-                        if list.len() > LOCATION_FANOUT {
-                            list.remove(0);
+            if end - start > 1 {
+                recent.clear();
+                let mut key: Option<Sym> = None;
+                for &(_, _, _, line, i) in &items[start..end] {
+                    let tool = &*fs[i as usize].tool.name;
+                    for (other_tool, list) in recent.iter_mut() {
+                        list.retain(|(l, _)| line - l <= LOCATION_LINES);
+                        if *other_tool == tool {
+                            continue;
+                        }
+                        for &(_, j) in list.iter() {
+                            let key = key.get_or_insert_with(|| {
+                                let what = if k.1 == 0 { "cwe" } else { "rule family" };
+                                Sym::from(format!(
+                                    "{} {what} {}",
+                                    path_names[k.0 as usize], attr_names[k.2 as usize]
+                                ))
+                            });
+                            try_merge(
+                                &mut uf,
+                                j as usize,
+                                i as usize,
+                                Strategy::Location,
+                                key,
+                                &mut merges,
+                            );
                         }
                     }
-                    None => recent.push((tool, vec![(line, i)])),
+                    match recent.iter_mut().find(|(t, _)| *t == tool) {
+                        Some((_, list)) => {
+                            list.push((line, i));
+                            if list.len() > LOCATION_FANOUT {
+                                list.remove(0);
+                            }
+                        }
+                        None => recent.push((tool, vec![(line, i)])),
+                    }
                 }
             }
+            start = end;
         }
     }
 
