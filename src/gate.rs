@@ -273,13 +273,26 @@ fn score_issues(
     let mut out = Vec::with_capacity(c.issues.len());
     let mut components = Vec::with_capacity(c.issues.len());
     for (k, v) in vex.iter().enumerate().take(c.issues.len()) {
-        let (facts, component) = facts_of(run, c, k, v.as_ref(), graph.as_ref(), opts);
+        let (mut facts, component) = facts_of(run, c, k, v.as_ref(), graph.as_ref(), opts);
         components.push(component);
-        let key = serde_json::to_string(&facts).unwrap_or_default();
+        // Issues whose facts and intelligence are equal share one assessment:
+        // key on what KEV and EPSS say, not on which CVE said it.
+        let s = &opts.scoring;
+        let mut lookup = s.intel.lookup_any(facts.ids.iter().map(String::as_str));
+        for cve in lookup
+            .kev
+            .iter_mut()
+            .map(|k| &mut k.cve)
+            .chain(lookup.epss.iter_mut().map(|e| &mut e.cve))
+        {
+            cve.clear();
+        }
+        facts.ids.clear();
+        let key = serde_json::to_string(&(&facts, &lookup)).unwrap_or_default();
         let idx = *cache.entry(key).or_insert_with(|| {
-            let s = &opts.scoring;
-            assessments.push(crate::score::assess(
-                &facts, &s.intel, &s.context, &s.mttr, today,
+            let rules = crate::score::Rules::embedded();
+            assessments.push(crate::score::assess_looked_up(
+                rules, &facts, lookup, &s.context, &s.mttr, today,
             ));
             assessments.len() - 1
         });

@@ -29,7 +29,8 @@ pub struct SnapshotRef {
 /// What KEV says about one CVE.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KevFacts {
-    /// The CVE id matched.
+    /// The CVE id matched (empty in assessments shared by several issues).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub cve: String,
     /// Date added to the catalog.
     pub date_added: String,
@@ -45,7 +46,8 @@ pub struct KevFacts {
 /// What EPSS says about one CVE.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EpssFacts {
-    /// The CVE id matched.
+    /// The CVE id matched (empty in assessments shared by several issues).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub cve: String,
     /// Probability of exploitation activity in the next 30 days.
     pub epss: f64,

@@ -303,10 +303,24 @@ pub fn assess_with(
     intel: &Intel,
     context: &Context,
     mttr: &MttrTable,
+    now: time::Date,
+) -> Assessment {
+    let lookup = intel.lookup_any(facts.ids.iter().map(String::as_str));
+    assess_looked_up(rules, facts, lookup, context, mttr, now)
+}
+
+/// [`assess_with`] for KEV and EPSS facts already looked up (callers that
+/// score many issues look up once per issue and share assessments between
+/// issues whose facts are equal).
+pub fn assess_looked_up(
+    rules: &Rules,
+    facts: &IssueFacts,
+    lookup: Lookup,
+    context: &Context,
+    mttr: &MttrTable,
     _now: time::Date,
 ) -> Assessment {
     let mut warnings = Vec::new();
-    let lookup = intel.lookup_any(facts.ids.iter().map(String::as_str));
     let ctx = context.resolve(facts.service.as_deref());
 
     let mut vectors = Vec::new();
