@@ -40,6 +40,11 @@ impl Timings {
         }
     }
 
+    /// Continue timing from now without recording the time since the last mark.
+    pub fn restart(&mut self) {
+        self.last = Some(std::time::Instant::now());
+    }
+
     /// Record the time since the previous mark as `stage`.
     pub fn mark(&mut self, stage: &'static str) {
         let now = std::time::Instant::now();
@@ -272,6 +277,7 @@ fn score_issues(
     let mut assessments = Vec::new();
     let mut out = Vec::with_capacity(c.issues.len());
     let mut components = Vec::with_capacity(c.issues.len());
+    let mut summaries: Vec<RiskSummary> = Vec::new();
     for (k, v) in vex.iter().enumerate().take(c.issues.len()) {
         let (mut facts, component) = facts_of(run, c, k, v.as_ref(), graph.as_ref(), opts);
         components.push(component);
@@ -296,7 +302,10 @@ fn score_issues(
             ));
             assessments.len() - 1
         });
-        out.push(RiskSummary::of(idx, &assessments[idx]));
+        if summaries.len() <= idx {
+            summaries.push(RiskSummary::of(idx, &assessments[idx]));
+        }
+        out.push(summaries[idx].clone());
     }
     Scored {
         assessments,

@@ -92,7 +92,7 @@ pub struct PolicyOutcome {
     /// The policy bundle.
     pub info: PolicyInfo,
     /// Hits per finding, indexed like `Run::findings`.
-    pub per_finding: Vec<Vec<RuleHit>>,
+    pub per_finding: Vec<std::sync::Arc<[RuleHit]>>,
     /// Hits on the run as a whole.
     pub run_level: Vec<RuleHit>,
 }
@@ -234,10 +234,12 @@ impl Policy {
         }
         run_level.sort();
         run_level.dedup();
+        let shared: Vec<std::sync::Arc<[RuleHit]>> =
+            class_hits.into_iter().map(std::sync::Arc::from).collect();
         let per_finding = input
             .class_of
             .iter()
-            .map(|&c| class_hits[c as usize].clone())
+            .map(|&c| shared[c as usize].clone())
             .collect();
         Ok(PolicyOutcome {
             info: self.info.clone(),

@@ -164,9 +164,14 @@ pub struct FindingVerdict {
     pub waiver: Option<String>,
     /// The decision for this finding.
     pub decision: Decision,
-    /// Policy rules that fired on it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub rules: Vec<RuleHit>,
+    /// Policy rules that fired on it (shared by findings the policy could
+    /// not tell apart).
+    #[serde(skip_serializing_if = "no_hits")]
+    pub rules: std::sync::Arc<[RuleHit]>,
+}
+
+fn no_hits(h: &std::sync::Arc<[RuleHit]>) -> bool {
+    h.is_empty()
 }
 
 /// An issue as the verdict reports it.
@@ -477,10 +482,14 @@ impl Verdict {
                 .map(|d| (*d, 0))
                 .collect();
         let mut reasons: BTreeMap<(Decision, String), Reason> = BTreeMap::new();
+        let no_rules: std::sync::Arc<[RuleHit]> = std::sync::Arc::from([]);
+        let mut reason_index: std::collections::HashMap<(Decision, &str), usize> =
+            Default::default();
+        let mut reason_list: Vec<Reason> = Vec::new();
         let mut findings = Vec::with_capacity(run.findings.len());
         let mut suppressed = 0;
         for (i, f) in run.findings.iter().enumerate() {
-            let hits = per_finding.get(i).cloned().unwrap_or_default();
+            let hits: &std::sync::Arc<[RuleHit]> = per_finding.get(i).unwrap_or(&no_rules);
             let issue = c.finding_issue[i] as usize;
             // A waiver or a suppressing VEX statement turns the decision into
             // ALLOW whatever the policy said; the rule hits stay visible.
@@ -496,15 +505,18 @@ impl Verdict {
             };
             *by_decision.entry(decision).or_default() += 1;
             for h in hits.iter().filter(|_| !exempt) {
-                reasons
-                    .entry((h.decision, h.rule.clone()))
-                    .or_insert_with(|| Reason {
-                        decision: h.decision,
-                        rule: h.rule.clone(),
-                        message: h.message.clone(),
-                        findings: 0,
-                    })
-                    .findings += 1;
+                match reason_index.get(&(h.decision, h.rule.as_str())) {
+                    Some(&k) => reason_list[k].findings += 1,
+                    None => {
+                        reason_index.insert((h.decision, h.rule.as_str()), reason_list.len());
+                        reason_list.push(Reason {
+                            decision: h.decision,
+                            rule: h.rule.clone(),
+                            message: h.message.clone(),
+                            findings: 1,
+                        });
+                    }
+                }
             }
             let is_suppressed = f.is_suppressed();
             suppressed += is_suppressed as usize;
@@ -541,8 +553,11 @@ impl Verdict {
                 vex: triage.vex[issue].as_ref().map(|v| v.status),
                 waiver: triage.waived[issue].map(|w| triage.waivers[w].id.clone()),
                 decision,
-                rules: hits,
+                rules: hits.clone(),
             });
+        }
+        for r in reason_list {
+            reasons.insert((r.decision, r.rule.clone()), r);
         }
         for w in &triage.intel.stale {
             reasons

@@ -321,6 +321,13 @@ fn gzip_bom_and_utf16_inputs_are_decoded() {
         );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["files"][0]["findings"], 5, "{}", f.display());
+        use sha2::Digest;
+        let digest = hex::encode(sha2::Sha256::digest(std::fs::read(f).unwrap()));
+        assert_eq!(
+            v["files"][0]["sha256"],
+            digest.as_str(),
+            "digest of the bytes on disk"
+        );
     }
 }
 

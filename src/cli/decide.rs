@@ -192,7 +192,7 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
     timings.mark("history and intelligence");
     let mut decided = fixops::gate::decide(&mut run, &history, &mut policy, &opts)?;
     timings.stages.append(&mut decided.timings.stages);
-    timings.mark("(gate)");
+    timings.restart();
     if args.require_fresh_intel && !decided.verdict.intel.stale.is_empty() {
         anyhow::bail!(fixops::error::Error::Usage(format!(
             "--require-fresh-intel: {}",

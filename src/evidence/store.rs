@@ -231,7 +231,24 @@ impl Store {
         verdict: Option<&Verdict>,
         lifecycle: Option<&crate::lifecycle::LifecycleUpdate>,
     ) -> Result<Recorded> {
-        let content_digest = content_digest(run, verdict);
+        // Serialize and hash the contents before taking the write lock.
+        let blobs = run_blobs(run, verdict).map_err(|m| Error::Store {
+            path: self.path.clone(),
+            message: m,
+        })?;
+        let inputs: Vec<(String, String)> = run
+            .inputs
+            .iter()
+            .map(|i| (i.path.to_string_lossy().into_owned(), i.sha256.clone()))
+            .collect();
+        let blob_digests: Vec<(&str, &str)> =
+            blobs.iter().map(|(k, _, d)| (*k, d.as_str())).collect();
+        let content_digest = content_digest(
+            &run.meta,
+            verdict.map(|v| (v.verdict.as_str(), v.policy.digest.as_str())),
+            &inputs,
+            &blob_digests,
+        );
         let path = self.path.clone();
         let e = |e: rusqlite::Error| Error::Store {
             path: path.clone(),
@@ -305,22 +322,12 @@ impl Store {
                 .map_err(e)?;
             }
         }
-        let blobs = run_blobs(run, verdict).map_err(|m| Error::Store {
-            path: self.path.clone(),
-            message: m,
-        })?;
         {
             let mut st = tx
                 .prepare("INSERT INTO run_blobs VALUES (?1, ?2, ?3, ?4)")
                 .map_err(e)?;
-            for (kind, data) in &blobs {
-                st.execute(params![
-                    run_id,
-                    kind,
-                    hex::encode(Sha256::digest(data)),
-                    data
-                ])
-                .map_err(e)?;
+            for (kind, data, digest) in &blobs {
+                st.execute(params![run_id, kind, digest, data]).map_err(e)?;
             }
         }
         if let Some(u) = lifecycle {
@@ -375,19 +382,81 @@ impl Store {
     /// `hash` recomputes from its `prev_hash` and content digest. Returns the
     /// number of runs checked, or the id of the first broken link.
     pub fn verify_chain(&self) -> Result<std::result::Result<usize, i64>> {
+        let e = |x: rusqlite::Error| self.err(x);
         let mut st = self
             .conn
-            .prepare("SELECT id, content_digest, prev_hash, hash FROM runs ORDER BY id")
-            .map_err(|e| self.err(e))?;
-        let mut rows = st.query([]).map_err(|e| self.err(e))?;
+            .prepare(
+                "SELECT id, project, branch, time, command, verdict, policy_digest, content_digest, prev_hash, hash
+                 FROM runs ORDER BY id",
+            )
+            .map_err(e)?;
+        let mut inputs_q = self
+            .conn
+            .prepare("SELECT path, sha256 FROM inputs WHERE run_id = ?1 ORDER BY idx")
+            .map_err(e)?;
+        let mut blobs_q = self
+            .conn
+            .prepare("SELECT kind, sha256, data FROM run_blobs WHERE run_id = ?1")
+            .map_err(e)?;
+        let mut rows = st.query([]).map_err(e)?;
         let mut prev = GENESIS.to_string();
         let mut n = 0;
-        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let id: i64 = r.get(0).map_err(|e| self.err(e))?;
-            let digest: String = r.get(1).map_err(|e| self.err(e))?;
-            let prev_hash: String = r.get(2).map_err(|e| self.err(e))?;
-            let hash: String = r.get(3).map_err(|e| self.err(e))?;
-            if prev_hash != prev || chain_hash(&prev_hash, &digest) != hash {
+        while let Some(r) = rows.next().map_err(e)? {
+            let id: i64 = r.get(0).map_err(e)?;
+            let meta = crate::run::RunMeta {
+                project: r.get(1).map_err(e)?,
+                branch: r.get(2).map_err(e)?,
+                time: r.get(3).map_err(e)?,
+                command: r.get(4).map_err(e)?,
+            };
+            let verdict: Option<String> = r.get(5).map_err(e)?;
+            let policy: Option<String> = r.get(6).map_err(e)?;
+            let digest: String = r.get(7).map_err(e)?;
+            let prev_hash: String = r.get(8).map_err(e)?;
+            let hash: String = r.get(9).map_err(e)?;
+            let inputs: Vec<(String, String)> = inputs_q
+                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(e)?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(e)?;
+            // Blobs in the order they were written: findings first, then the rest.
+            let mut blobs: Vec<(String, String)> = Vec::new();
+            let mut intact = true;
+            let rows_b = blobs_q
+                .query_map([id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                    ))
+                })
+                .map_err(e)?;
+            for b in rows_b {
+                let (kind, sha, data) = b.map_err(e)?;
+                intact &= hex::encode(Sha256::digest(&data)) == sha;
+                blobs.push((kind, sha));
+            }
+            let order = |k: &str| {
+                ["findings", "components", "statements", "verdict", "issues"]
+                    .iter()
+                    .position(|x| *x == k)
+            };
+            blobs.sort_by_key(|(k, _)| order(k));
+            let blob_refs: Vec<(&str, &str)> = blobs
+                .iter()
+                .map(|(k, s)| (k.as_str(), s.as_str()))
+                .collect();
+            let recomputed = content_digest(
+                &meta,
+                verdict.as_deref().zip(policy.as_deref()),
+                &inputs,
+                &blob_refs,
+            );
+            if !intact
+                || recomputed != digest
+                || prev_hash != prev
+                || chain_hash(&prev_hash, &digest) != hash
+            {
                 return Ok(Err(id));
             }
             prev = hash;
@@ -688,10 +757,10 @@ fn snapshot_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Snapshot> {
 
 /// The run's contents as JSON blobs: findings (compact), components, VEX
 /// statements and, for `decide`, the verdict.
-fn run_blobs(
-    run: &Run,
-    verdict: Option<&Verdict>,
-) -> std::result::Result<Vec<(&'static str, Vec<u8>)>, String> {
+/// `(kind, JSON bytes, SHA-256 hex)`.
+type Blob = (&'static str, Vec<u8>, String);
+
+fn run_blobs(run: &Run, verdict: Option<&Verdict>) -> std::result::Result<Vec<Blob>, String> {
     #[derive(serde::Serialize)]
     struct F<'a> {
         fp: &'a str,
@@ -751,17 +820,30 @@ fn run_blobs(
             }
         })
         .collect();
-    let enc = |v: &dyn erased::Ser| v.to_json();
-    let mut out = vec![("findings", enc(&findings)?)];
-    let components: Vec<_> = run.components.iter().map(|(i, c)| (i, c)).collect();
-    out.push(("components", enc(&components)?));
-    let statements: Vec<_> = run.statements.iter().map(|(i, s)| (i, s)).collect();
-    out.push(("statements", enc(&statements)?));
-    if let Some(v) = verdict {
-        out.push(("verdict", enc(&v.summary())?));
-        out.push(("issues", enc(&v.issue_records())?));
-    }
-    Ok(out)
+    let enc = |kind: &'static str, v: &dyn erased::Ser| -> std::result::Result<Blob, String> {
+        let data = v.to_json()?;
+        let digest = hex::encode(Sha256::digest(&data));
+        Ok((kind, data, digest))
+    };
+    // The findings are the largest part: serialize them on a second core.
+    std::thread::scope(|scope| {
+        let big = scope.spawn(|| enc("findings", &findings));
+        let mut out = Vec::new();
+        let components: Vec<_> = run.components.iter().map(|(i, c)| (i, c)).collect();
+        out.push(enc("components", &components)?);
+        let statements: Vec<_> = run.statements.iter().map(|(i, s)| (i, s)).collect();
+        out.push(enc("statements", &statements)?);
+        if let Some(v) = verdict {
+            out.push(enc("verdict", &v.summary())?);
+            out.push(enc("issues", &v.issue_records())?);
+        }
+        out.insert(
+            0,
+            big.join()
+                .map_err(|_| "serializing findings failed".to_string())??,
+        );
+        Ok(out)
+    })
 }
 
 mod erased {
@@ -1061,40 +1143,35 @@ impl Store {
     }
 }
 
-/// Digest of everything a run records: inputs, finding identities and
-/// decisions, components, statements, verdict.
-fn content_digest(run: &Run, verdict: Option<&Verdict>) -> String {
+/// Digest of everything a run records: its identity, its inputs' digests,
+/// the digest of each stored blob (findings with their issues and
+/// decisions, issues, components, statements, verdict) and the verdict.
+fn content_digest(
+    meta: &crate::run::RunMeta,
+    verdict: Option<(&str, &str)>,
+    inputs: &[(String, String)],
+    blobs: &[(&str, &str)],
+) -> String {
     let mut h = Sha256::new();
     let mut put = |s: &str| {
         h.update((s.len() as u64).to_le_bytes());
         h.update(s.as_bytes());
     };
-    let m = &run.meta;
-    put(&m.project);
-    put(m.branch.as_deref().unwrap_or(""));
-    put(&m.time);
-    put(&m.command);
-    for i in &run.inputs {
-        put(&i.path.to_string_lossy());
-        put(&i.sha256);
+    put(&meta.project);
+    put(meta.branch.as_deref().unwrap_or(""));
+    put(&meta.time);
+    put(&meta.command);
+    for (path, sha) in inputs {
+        put(path);
+        put(sha);
     }
-    for (i, f) in run.findings.iter().enumerate() {
-        put(&f.fingerprint.value);
-        put(verdict
-            .map_or(Decision::Allow, |v| v.decision_of(i))
-            .as_str());
+    for (kind, digest) in blobs {
+        put(kind);
+        put(digest);
     }
-    for (_, c) in &run.components {
-        put(&c.bom_ref);
-        put(c.purl.as_deref().unwrap_or(""));
-    }
-    for (_, s) in &run.statements {
-        put(&s.vulnerability);
-        put(s.status.as_str());
-    }
-    if let Some(v) = verdict {
-        put(v.verdict.as_str());
-        put(&v.policy.digest);
+    if let Some((word, policy)) = verdict {
+        put(word);
+        put(policy);
     }
     hex::encode(h.finalize())
 }
@@ -1166,6 +1243,29 @@ mod tests {
             .execute(
                 "UPDATE runs SET time = '2025-01-01T00:00:00Z', content_digest = 'x' WHERE id = ?1",
                 [a.run_id],
+            )
+            .unwrap();
+        assert_eq!(s.verify_chain().unwrap(), Err(a.run_id));
+    }
+
+    #[test]
+    fn edited_contents_break_the_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        let a = s
+            .record(&empty_run("2026-01-01T00:00:00Z"), None, None)
+            .unwrap();
+        s.record(&empty_run("2026-01-02T00:00:00Z"), None, None)
+            .unwrap();
+        assert_eq!(s.verify_chain().unwrap(), Ok(2));
+        // Replace a blob and its recorded digest consistently: the run's
+        // content digest no longer recomputes.
+        let forged = b"[[0,{\"bom_ref\":\"x\",\"name\":\"x\"}]]".to_vec();
+        let sha = hex::encode(Sha256::digest(&forged));
+        s.conn
+            .execute(
+                "UPDATE run_blobs SET data = ?1, sha256 = ?2 WHERE run_id = ?3 AND kind = 'components'",
+                params![forged, sha, a.run_id],
             )
             .unwrap();
         assert_eq!(s.verify_chain().unwrap(), Err(a.run_id));

@@ -210,7 +210,14 @@ pub fn read_file(
     let mut bytes = head;
     bytes.reserve(size as usize - bytes.len().min(size as usize));
     f.read_to_end(&mut bytes).map_err(io)?;
-    let sha256 = hex::encode(Sha256::digest(&bytes));
+    // Plain UTF-8 (the common case) is hashed from the decoded text on a
+    // second core while it is parsed; other encodings are hashed first.
+    const BOM: &[u8] = &[0xef, 0xbb, 0xbf];
+    let utf16 = bytes.starts_with(&[0xff, 0xfe])
+        || bytes.starts_with(&[0xfe, 0xff])
+        || utf16_guess(&bytes).is_some();
+    let had_bom = bytes.starts_with(BOM);
+    let early_sha = (gz || utf16).then(|| hex::encode(Sha256::digest(&bytes)));
     if gz {
         bytes = gunzip(path, &bytes)?;
         if bytes.is_empty() {
@@ -227,7 +234,25 @@ pub fn read_file(
         }
     }
     let text = decode_text(path, bytes)?;
-    let documents = parse_text(path, &text, role, 0)?;
+    let (documents, sha256) = std::thread::scope(|scope| {
+        let hasher = early_sha.is_none().then(|| {
+            scope.spawn(|| {
+                let mut h = Sha256::new();
+                if had_bom {
+                    h.update(BOM);
+                }
+                h.update(text.as_bytes());
+                hex::encode(h.finalize())
+            })
+        });
+        let documents = parse_text(path, &text, role, 0);
+        let sha = match hasher {
+            Some(h) => h.join().unwrap_or_default(),
+            None => early_sha.clone().unwrap_or_default(),
+        };
+        (documents, sha)
+    });
+    let documents = documents?;
     Ok(InputFile {
         path: path.to_path_buf(),
         sha256,

@@ -255,7 +255,7 @@ pub struct RiskSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub epss_percentile: Option<f64>,
     /// SSVC outcome per tree (`cisa`, `deployer`, `supplier`, `bod2604`), when decided.
-    pub ssvc: BTreeMap<String, String>,
+    pub ssvc: std::sync::Arc<BTreeMap<String, String>>,
 }
 
 impl RiskSummary {
@@ -271,12 +271,13 @@ impl RiskSummary {
             ransomware: a.intel.kev.as_ref().is_some_and(|k| k.ransomware),
             epss: a.intel.epss.as_ref().map(|e| e.epss),
             epss_percentile: a.intel.epss.as_ref().map(|e| e.percentile),
-            ssvc: a
-                .ssvc
-                .outcomes
-                .iter()
-                .filter_map(|(tree, o)| o.outcome.clone().map(|v| (tree.clone(), v)))
-                .collect(),
+            ssvc: std::sync::Arc::new(
+                a.ssvc
+                    .outcomes
+                    .iter()
+                    .filter_map(|(tree, o)| o.outcome.clone().map(|v| (tree.clone(), v)))
+                    .collect(),
+            ),
         }
     }
 }
