@@ -820,22 +820,25 @@ fn run_blobs(run: &Run, verdict: Option<&Verdict>) -> std::result::Result<Vec<Bl
             }
         })
         .collect();
-    let enc = |kind: &'static str, v: &dyn erased::Ser| -> std::result::Result<Blob, String> {
-        let data = v.to_json()?;
+    let enc = |kind: &'static str,
+               v: &dyn erased::Ser,
+               hint: usize|
+     -> std::result::Result<Blob, String> {
+        let data = v.to_json(hint)?;
         let digest = hex::encode(Sha256::digest(&data));
         Ok((kind, data, digest))
     };
     // The findings are the largest part: serialize them on a second core.
     std::thread::scope(|scope| {
-        let big = scope.spawn(|| enc("findings", &findings));
+        let big = scope.spawn(|| enc("findings", &findings, findings.len() * 300));
         let mut out = Vec::new();
         let components: Vec<_> = run.components.iter().map(|(i, c)| (i, c)).collect();
-        out.push(enc("components", &components)?);
+        out.push(enc("components", &components, components.len() * 200)?);
         let statements: Vec<_> = run.statements.iter().map(|(i, s)| (i, s)).collect();
-        out.push(enc("statements", &statements)?);
+        out.push(enc("statements", &statements, statements.len() * 200)?);
         if let Some(v) = verdict {
-            out.push(enc("verdict", &v.summary())?);
-            out.push(enc("issues", &v.issue_records())?);
+            out.push(enc("verdict", &v.summary(), 64 << 10)?);
+            out.push(enc("issues", &v.issue_records(), v.issues.len() * 220)?);
         }
         out.insert(
             0,
@@ -849,11 +852,15 @@ fn run_blobs(run: &Run, verdict: Option<&Verdict>) -> std::result::Result<Vec<Bl
 mod erased {
     /// Serialize any value to JSON bytes (keeps `run_blobs` free of generics).
     pub trait Ser {
-        fn to_json(&self) -> Result<Vec<u8>, String>;
+        fn to_json(&self, size_hint: usize) -> Result<Vec<u8>, String>;
     }
     impl<T: serde::Serialize + ?Sized> Ser for T {
-        fn to_json(&self) -> Result<Vec<u8>, String> {
-            serde_json::to_vec(self).map_err(|e| e.to_string())
+        fn to_json(&self, size_hint: usize) -> Result<Vec<u8>, String> {
+            // Pre-sized: growing a 50 MB buffer by doubling costs copies and
+            // fresh pages.
+            let mut out = Vec::with_capacity(size_hint);
+            serde_json::to_writer(&mut out, self).map_err(|e| e.to_string())?;
+            Ok(out)
         }
     }
 }
