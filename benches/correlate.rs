@@ -162,6 +162,81 @@ fn generate(n: usize) -> Run {
     run
 }
 
+/// Scoring against the full corpus KEV + EPSS snapshots: 200k findings whose
+/// SCA vulnerabilities are real CVE ids drawn from the EPSS list.
+fn intel_bench() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/feeds");
+    let epss_path = corpus.join("epss/epss_scores_reconstructed_2026-08-16.csv.gz");
+    let kev_path = corpus.join("kev/known_exploited_vulnerabilities_2026-08-07.json");
+    if !epss_path.is_file() || !kev_path.is_file() {
+        println!("(corpus feeds not found: intelligence benchmark skipped)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = fixops::evidence::store::Store::open(&dir.path().join("i.db")).unwrap();
+    let t = Instant::now();
+    let epss =
+        fixops::ingest::feeds::parse(&epss_path, &std::fs::read(&epss_path).unwrap()).unwrap();
+    let kev = fixops::ingest::feeds::parse(&kev_path, &std::fs::read(&kev_path).unwrap()).unwrap();
+    store
+        .import_feed(&epss, "epss", "2026-08-16T00:00:00Z")
+        .unwrap();
+    store
+        .import_feed(&kev, "kev", "2026-08-16T00:00:00Z")
+        .unwrap();
+    let import = t.elapsed().as_secs_f64();
+    let mut run = generate(200_000);
+    let mut r = Rng(7);
+    let kev_ids: Vec<&str> = kev.kev.iter().map(|k| k.cve.as_str()).collect();
+    for f in &mut run.findings {
+        if let Some(v) = f.vulnerability.as_mut() {
+            // One in twenty is a KEV entry, the rest any scored CVE.
+            v.id = if r.below(20) == 0 {
+                kev_ids[r.below(kev_ids.len() as u64) as usize].to_string()
+            } else {
+                epss.cves[r.below(epss.cves.len() as u64) as usize].clone()
+            };
+            v.aliases.clear();
+        }
+    }
+    let mut cves: Vec<String> = run
+        .findings
+        .iter()
+        .filter_map(|f| f.vulnerability.as_ref().map(|v| v.id.clone()))
+        .collect();
+    cves.sort();
+    cves.dedup();
+    let t = Instant::now();
+    let intel = fixops::enrich::intel::Intel::load(&store, None, None, Some(&cves)).unwrap();
+    let load = t.elapsed().as_secs_f64();
+    let opts = fixops::gate::Options {
+        scoring: fixops::gate::Scoring {
+            intel,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let t = Instant::now();
+    let tr = fixops::gate::triage(&mut run, &Default::default(), &opts);
+    let triage = t.elapsed().as_secs_f64();
+    let scoring = tr
+        .timings
+        .stages
+        .iter()
+        .find(|(s, _)| *s == "scoring")
+        .map_or(0.0, |(_, t)| *t);
+    let kev_hits = tr.risk.iter().filter(|r| r.kev).count();
+    println!(
+        "\nintelligence: import full EPSS ({} rows) + KEV ({}) {import:.3} s; load for {} distinct CVEs {load:.3} s; \
+         triage of 200k findings {triage:.3} s, of which scoring {scoring:.3} s ({} issues, {} assessments, {kev_hits} KEV-listed)",
+        epss.epss.len(),
+        kev.kev.len(),
+        cves.len(),
+        tr.correlation.issues.len(),
+        tr.assessments.len()
+    );
+}
+
 fn main() {
     let sizes: Vec<usize> = std::env::var("FIXOPS_BENCH_FINDINGS")
         .ok()
@@ -205,4 +280,5 @@ fn main() {
             .collect();
         println!("|   triage stages: {} |", stages.join(", "));
     }
+    intel_bench();
 }

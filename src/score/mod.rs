@@ -334,7 +334,7 @@ pub fn assess_looked_up(
     let newest = vectors.iter().max_by_key(|c| c.version());
     let cvss_score = newest.map(|c| c.base_score()).or(facts.score);
 
-    let ssvc = ssvc_for(rules, facts, &lookup, &ctx, &mut warnings);
+    let ssvc = ssvc_cached(rules, facts, &lookup, &ctx, &mut warnings);
 
     let depth = facts.depth.or(facts.direct.map(|d| if d { 1 } else { 2 }));
     let p30 = bayes::p30(
@@ -432,6 +432,75 @@ pub fn assess_looked_up(
         factors,
         warnings,
     }
+}
+
+thread_local! {
+    /// SSVC results by their evidence (see [`ssvc_cached`]).
+    static SSVC_CACHE: std::cell::RefCell<std::collections::HashMap<String, (SsvcAssessment, Vec<String>)>> =
+        Default::default();
+}
+
+/// [`ssvc_for`], memoized on exactly the evidence it reads. An EPSS value
+/// below the Public PoC thresholds changes neither the outcome nor any
+/// source text, so it is keyed as "below"; one at or above them is keyed
+/// exactly (the source text quotes it). Scoring 50k issues with distinct
+/// EPSS values then evaluates the SSVC tables a few hundred times.
+fn ssvc_cached(
+    rules: &Rules,
+    facts: &IssueFacts,
+    lookup: &Lookup,
+    ctx: &Resolved,
+    warnings: &mut Vec<String>,
+) -> SsvcAssessment {
+    let r = &rules.ssvc.evidence_rules().exploitation;
+    let prob = lookup.epss.as_ref().map(|e| e.epss);
+    let pct = lookup.epss.as_ref().map(|e| e.percentile);
+    let prob_key = prob.map(|p| {
+        if p >= r.epss_public_poc_min_probability {
+            format!("{p}")
+        } else {
+            "below".into()
+        }
+    });
+    let pct_key = match prob {
+        Some(_) => None,
+        None => pct.map(|p| {
+            if p >= r.epss_public_poc_min_percentile {
+                format!("{p}")
+            } else {
+                "below".into()
+            }
+        }),
+    };
+    let key = serde_json::to_string(&(
+        rules as *const Rules as usize,
+        lookup.kev.is_some(),
+        &facts.exploit_maturity,
+        facts.public_exploit,
+        prob_key,
+        pct_key,
+        &facts.cvss_vectors,
+        ctx.exposure.as_ref().map(|s| s.value.as_str()),
+        ctx.criticality.as_ref().map(|s| s.value.as_str()),
+        ctx.data_class.as_ref().map(|s| s.value.as_str()),
+        &facts.ssvc_overrides,
+    ))
+    .unwrap_or_default();
+    if let Some((a, w)) = SSVC_CACHE.with(|c| c.borrow().get(&key).cloned()) {
+        warnings.extend(w);
+        return a;
+    }
+    let mut w = Vec::new();
+    let a = ssvc_for(rules, facts, lookup, ctx, &mut w);
+    SSVC_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() > 100_000 {
+            c.clear();
+        }
+        c.insert(key, (a.clone(), w.clone()));
+    });
+    warnings.extend(w);
+    a
 }
 
 fn ssvc_for(
