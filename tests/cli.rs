@@ -557,3 +557,63 @@ fn two_concurrent_decides_on_one_store_both_succeed() {
         .code(0)
         .stdout("hash chain intact: 6 runs\n");
 }
+
+#[test]
+fn attestations_are_unwrapped() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let sbom: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("example/sbom.cdx.json")).unwrap())
+            .unwrap();
+    let statement = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "shop", "digest": {"sha256": "00"}}],
+        "predicateType": "https://cyclonedx.org/bom",
+        "predicate": sbom,
+    });
+    let envelope = |st: &serde_json::Value| {
+        serde_json::json!({
+            "payloadType": "application/vnd.in-toto+json",
+            "payload": base64::engine::general_purpose::STANDARD.encode(st.to_string()),
+            "signatures": [{"keyid": "", "sig": "AA=="}],
+        })
+    };
+    let single = dir.path().join("sbom.att.json");
+    std::fs::write(
+        &single,
+        serde_json::to_string_pretty(&envelope(&statement)).unwrap(),
+    )
+    .unwrap();
+    // cosign `--output-file` style: one envelope per line.
+    let lines = dir.path().join("sbom.att.jsonl");
+    std::fs::write(
+        &lines,
+        format!("{}\n{}\n", envelope(&statement), envelope(&statement)),
+    )
+    .unwrap();
+    for (f, docs) in [(&single, 1), (&lines, 2)] {
+        let out = fixops(&dir.path().join("f.db"))
+            .arg("ingest")
+            .arg(f)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["files"][0]["formats"].as_array().unwrap().len(), docs);
+        assert_eq!(v["files"][0]["components"], 6 * docs);
+    }
+    // A DSSE envelope whose payload is not base64 names the field.
+    let bad = dir.path().join("bad.att.json");
+    std::fs::write(
+        &bad,
+        r#"{"payloadType": "application/vnd.in-toto+json", "payload": "%%%"}"#,
+    )
+    .unwrap();
+    assert_input_error(&dir.path().join("f.db"), &bad, &["/payload", "not base64"]);
+}
