@@ -867,31 +867,18 @@ mod tests {
     }
 
     fn base(tool: &str, rule: &str) -> Finding {
-        Finding {
-            tool: Tool {
+        let mut f = Finding::new(
+            Tool {
                 name: Arc::from(tool),
                 version: None,
             },
-            rule_id: Some(Arc::from(rule)),
-            rule_name: None,
-            help_uri: None,
-            kind: ResultKind::Fail,
-            level: Level::Error,
-            severity: Severity::High,
-            score: None,
-            message: format!("{tool} {rule}"),
-            locations: vec![],
-            related_locations: vec![],
-            producer_fingerprints: Default::default(),
-            fingerprint: Fingerprint::for_code(rule, tool, "m", FingerprintSource::Message),
-            suppressions: vec![],
-            baseline_state: None,
-            code_flows: 0,
-            cwes: vec![],
-            tags: vec![],
-            vulnerability: None,
-            properties: None,
-        }
+            Some(Arc::from(rule)),
+            format!("{tool} {rule}"),
+            Fingerprint::for_code(rule, tool, "m", FingerprintSource::Message),
+        );
+        f.level = Level::Error;
+        f.severity = Severity::High;
+        f
     }
 
     fn sca(tool: &str, id: &str, aliases: &[&str], purl: &str, version: &str) -> Finding {

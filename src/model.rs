@@ -461,6 +461,38 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl Finding {
+    /// A `fail` finding at level `warning` with the given identity and
+    /// message; every other field empty. Readers fill in the rest.
+    pub fn new(
+        tool: Tool,
+        rule_id: Option<Sym>,
+        message: String,
+        fingerprint: Fingerprint,
+    ) -> Finding {
+        Finding {
+            tool,
+            rule_id,
+            rule_name: None,
+            help_uri: None,
+            kind: ResultKind::Fail,
+            level: Level::Warning,
+            severity: Severity::Unknown,
+            score: None,
+            message,
+            locations: Vec::new(),
+            related_locations: Vec::new(),
+            producer_fingerprints: ProducerFingerprints::default(),
+            fingerprint,
+            suppressions: Vec::new(),
+            baseline_state: None,
+            code_flows: 0,
+            cwes: Vec::new(),
+            tags: Vec::new(),
+            vulnerability: None,
+            properties: None,
+        }
+    }
+
     /// The first primary location, if any.
     pub fn primary_location(&self) -> Option<&Location> {
         self.locations.first()

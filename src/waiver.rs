@@ -827,35 +827,22 @@ mod tests {
             },
             Ingested::default(),
         );
-        let mut f = Finding {
-            tool: Tool {
+        let mut f = Finding::new(
+            Tool {
                 name: Arc::from("CodeQL"),
                 version: None,
             },
-            rule_id: Some(Arc::from("js/unused-local-variable")),
-            rule_name: None,
-            help_uri: None,
-            kind: ResultKind::Fail,
-            level: Level::Note,
-            severity: Severity::Info,
-            score: None,
-            message: "m".into(),
-            locations: vec![Location {
-                uri: Some(Arc::from("src/legacy/a.js")),
-                start_line: Some(3),
-                ..Default::default()
-            }],
-            related_locations: vec![],
-            producer_fingerprints: Default::default(),
-            fingerprint: Fingerprint::for_code("r", "p", "b", FingerprintSource::Message),
-            suppressions: vec![],
-            baseline_state: None,
-            code_flows: 0,
-            cwes: vec![],
-            tags: vec![],
-            vulnerability: None,
-            properties: None,
-        };
+            Some(Arc::from("js/unused-local-variable")),
+            "m".into(),
+            Fingerprint::for_code("r", "p", "b", FingerprintSource::Message),
+        );
+        f.level = Level::Note;
+        f.severity = Severity::Info;
+        f.locations = vec![Location {
+            uri: Some(Arc::from("src/legacy/a.js")),
+            start_line: Some(3),
+            ..Default::default()
+        }];
         run.findings.push(f.clone());
         f.locations[0].uri = Some(Arc::from("src/new/b.js"));
         f.fingerprint = Fingerprint::for_code("r", "q", "b", FingerprintSource::Message);

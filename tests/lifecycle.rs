@@ -10,35 +10,24 @@ use fixops::run::{Run, RunMeta};
 use std::sync::Arc;
 
 fn finding(rule: &str, path: &str) -> Finding {
-    Finding {
-        tool: Tool {
+    let mut f = Finding::new(
+        Tool {
             name: Arc::from("Semgrep"),
             version: None,
         },
-        rule_id: Some(Arc::from(rule)),
-        rule_name: None,
-        help_uri: None,
-        kind: ResultKind::Fail,
-        level: Level::Error,
-        severity: Severity::Critical,
-        score: Some(9.5),
-        message: format!("{rule} in {path}"),
-        locations: vec![Location {
-            uri: Some(Arc::from(path)),
-            start_line: Some(10),
-            ..Default::default()
-        }],
-        related_locations: vec![],
-        producer_fingerprints: Default::default(),
-        fingerprint: Fingerprint::for_code(rule, path, "window", FingerprintSource::Message),
-        suppressions: vec![],
-        baseline_state: None,
-        code_flows: 0,
-        cwes: vec![],
-        tags: vec![],
-        vulnerability: None,
-        properties: None,
-    }
+        Some(Arc::from(rule)),
+        format!("{rule} in {path}"),
+        Fingerprint::for_code(rule, path, "window", FingerprintSource::Message),
+    );
+    f.level = Level::Error;
+    f.severity = Severity::Critical;
+    f.score = Some(9.5);
+    f.locations = vec![Location {
+        uri: Some(Arc::from(path)),
+        start_line: Some(10),
+        ..Default::default()
+    }];
+    f
 }
 
 fn run(time: &str, findings: Vec<Finding>) -> Run {

@@ -51,13 +51,7 @@ pub fn run(ctx: &Context, cmd: &FeedsCommand) -> Result<u8> {
                 })?;
                 parsed.push((f.to_string_lossy().into_owned(), feeds::parse(f, &raw)?));
             }
-            let mut store = Store::open(&ctx.db)?;
-            let mut out = String::new();
-            for (origin, feed) in &parsed {
-                out.push_str(&describe(store.import_feed(feed, origin, &ctx.time)?));
-            }
-            emit(None, out.as_bytes())?;
-            Ok(0)
+            store_all(ctx, &parsed)
         }
         FeedsCommand::Update {
             kev_url,
@@ -71,13 +65,7 @@ pub fn run(ctx: &Context, cmd: &FeedsCommand) -> Result<u8> {
                 let raw = feeds::fetch(url, Duration::from_secs(*timeout), *retries)?;
                 parsed.push((url.clone(), feeds::parse(std::path::Path::new(url), &raw)?));
             }
-            let mut store = Store::open(&ctx.db)?;
-            let mut out = String::new();
-            for (origin, feed) in &parsed {
-                out.push_str(&describe(store.import_feed(feed, origin, &ctx.time)?));
-            }
-            emit(None, out.as_bytes())?;
-            Ok(0)
+            store_all(ctx, &parsed)
         }
         FeedsCommand::Status { json } => {
             let snaps = if ctx.db.exists() {
@@ -124,6 +112,17 @@ pub fn run(ctx: &Context, cmd: &FeedsCommand) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// Store parsed feeds (each in its own transaction) and report each.
+fn store_all(ctx: &Context, parsed: &[(String, feeds::Feed)]) -> Result<u8> {
+    let mut store = Store::open(&ctx.db)?;
+    let mut out = String::new();
+    for (origin, feed) in parsed {
+        out.push_str(&describe(store.import_feed(feed, origin, &ctx.time)?));
+    }
+    emit(None, out.as_bytes())?;
+    Ok(0)
 }
 
 fn describe(i: Imported) -> String {
