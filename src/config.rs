@@ -70,6 +70,10 @@ pub struct DecideConfig {
     pub waiver_max_days: Option<i64>,
     /// Warn about waivers expiring within this many days (default 14).
     pub waiver_warn_days: Option<i64>,
+    /// A KEV snapshot older than this many days is stale (default in `rules/risk.toml`: 14).
+    pub kev_max_age_days: Option<i64>,
+    /// An EPSS snapshot older than this many days is stale (default in `rules/risk.toml`: 7).
+    pub epss_max_age_days: Option<i64>,
 }
 
 /// A loaded config file.

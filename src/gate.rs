@@ -67,6 +67,8 @@ pub struct Scoring {
     /// Report missing or stale snapshots (off when intelligence was not
     /// asked for, e.g. `--no-store` runs).
     pub check_freshness: bool,
+    /// Maximum snapshot ages before a warning.
+    pub max_age: crate::enrich::intel::MaxAge,
 }
 
 impl Default for Scoring {
@@ -76,6 +78,7 @@ impl Default for Scoring {
             context: Context::default(),
             mttr: MttrTable::sla_only(&crate::score::Rules::embedded().markov),
             check_freshness: false,
+            max_age: Default::default(),
         }
     }
 }
@@ -333,7 +336,7 @@ pub fn decide(
     timings.mark("annotations");
     let intel = &opts.scoring.intel;
     let stale = if opts.scoring.check_freshness {
-        intel.freshness_warnings(waiver::today(&run.meta.time), &Default::default())
+        intel.freshness_warnings(waiver::today(&run.meta.time), &opts.scoring.max_age)
     } else {
         Vec::new()
     };

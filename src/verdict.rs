@@ -390,8 +390,10 @@ pub struct Summary<'a> {
 pub struct IssueRecord<'a> {
     /// Id.
     pub id: &'a str,
-    /// Identity.
-    pub identity: &'a str,
+    /// Identity, unless it is `fp <first fingerprint>` (the findings blob
+    /// has the fingerprints).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<&'a str>,
     /// Lifecycle.
     pub lifecycle: Status,
     /// Severity.
@@ -448,7 +450,8 @@ impl Verdict {
             .iter()
             .map(|i| IssueRecord {
                 id: &i.id,
-                identity: &i.identity,
+                identity: (i.identity.strip_prefix("fp ") != i.fingerprints.first().map(|f| &**f))
+                    .then_some(i.identity.as_str()),
                 lifecycle: i.lifecycle,
                 severity: i.severity,
                 decision: i.decision,

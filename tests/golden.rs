@@ -90,3 +90,68 @@ fn golden_verdict_for_the_example() {
     );
     insta::assert_json_snapshot!("example_verdict", v);
 }
+
+#[test]
+fn stale_intelligence_warns_adds_a_reason_and_can_be_required_fresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let fixops = |now: &str| {
+        let mut c = Command::cargo_bin("fixops").unwrap();
+        c.current_dir(dir.path())
+            .env_remove("FIXOPS_FORMAT")
+            .arg("--db")
+            .arg(&db)
+            .args(["--now", now, "--project", "acme/shop"]);
+        c
+    };
+    fixops("2026-11-21T00:00:00Z")
+        .args(["feeds", "import"])
+        .arg(fixture("intel/kev.json"))
+        .arg(fixture("intel/epss.csv"))
+        .assert()
+        .success();
+    let out = fixops("2026-12-30T00:00:00Z")
+        .args(["decide", "--format", "json"])
+        .arg(fixture("example/sbom.cdx.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stale = v["intel"]["stale"].as_array().unwrap();
+    assert_eq!(stale.len(), 2, "{stale:?}");
+    assert!(
+        stale[0].as_str().unwrap().contains("40 days old"),
+        "{stale:?}"
+    );
+    assert!(
+        v["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["rule"] == "FX-INTEL-STALE")
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("older than the 14-day maximum"));
+    fixops("2026-12-30T00:00:00Z")
+        .args(["decide", "--require-fresh-intel"])
+        .arg(fixture("example/sbom.cdx.json"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--require-fresh-intel"));
+    // The maximum ages are configurable.
+    std::fs::write(
+        dir.path().join("fixops.toml"),
+        "[decide]\nkev_max_age_days = 60\nepss_max_age_days = 60\n",
+    )
+    .unwrap();
+    let out = fixops("2026-12-30T00:00:00Z")
+        .args(["decide", "--format", "json", "--require-fresh-intel"])
+        .arg(fixture("example/sbom.cdx.json"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -286,9 +286,20 @@ fn scoring(
         .into_iter()
         .filter_map(|(s, d)| fixops::model::Severity::from_word(&s).map(|s| (s, d)))
         .collect();
+    let defaults = fixops::enrich::intel::MaxAge::default();
+    let fc = ctx.file.as_ref().map(|l| &l.config.decide);
+    let max_age = fixops::enrich::intel::MaxAge {
+        kev_days: fc
+            .and_then(|d| d.kev_max_age_days)
+            .unwrap_or(defaults.kev_days),
+        epss_days: fc
+            .and_then(|d| d.epss_max_age_days)
+            .unwrap_or(defaults.epss_days),
+    };
     Ok(fixops::gate::Scoring {
         intel,
         context,
+        max_age,
         mttr: fixops::score::markov::MttrTable::from_durations(&by_severity, &rules.markov),
         check_freshness: true,
     })
