@@ -128,10 +128,10 @@ pub struct FindingVerdict {
     /// Stable identity.
     pub fingerprint: crate::model::Sym,
     /// Producer.
-    pub tool: String,
+    pub tool: crate::model::Sym,
     /// Rule id.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule_id: Option<String>,
+    pub rule_id: Option<crate::model::Sym>,
     /// Severity.
     pub severity: Severity,
     /// Numeric score.
@@ -535,8 +535,8 @@ impl Verdict {
                 index: i,
                 issue: triage.lifecycle.issues[issue].id.clone(),
                 fingerprint: f.fingerprint.value.clone(),
-                tool: f.tool.name.to_string(),
-                rule_id: f.rule_id.as_deref().map(str::to_string),
+                tool: f.tool.name.clone(),
+                rule_id: f.rule_id.clone(),
                 severity: f.severity,
                 score: f.score,
                 location: loc,

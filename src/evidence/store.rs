@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Schema migrations, applied in order; index + 1 is the schema version.
+/// `run_blobs.data` and `lifecycle_state.data` hold LZ4-compressed JSON;
+/// `run_blobs.sha256` is the digest of the stored bytes.
 const MIGRATIONS: &[&str] = &[
     // v1
     "CREATE TABLE runs (
@@ -824,7 +826,7 @@ fn run_blobs(run: &Run, verdict: Option<&Verdict>) -> std::result::Result<Vec<Bl
                v: &dyn erased::Ser,
                hint: usize|
      -> std::result::Result<Blob, String> {
-        let data = v.to_json(hint)?;
+        let data = pack(&v.to_json(hint)?);
         let digest = hex::encode(Sha256::digest(&data));
         Ok((kind, data, digest))
     };
@@ -847,6 +849,16 @@ fn run_blobs(run: &Run, verdict: Option<&Verdict>) -> std::result::Result<Vec<Bl
         );
         Ok(out)
     })
+}
+
+/// Stored blobs are LZ4-compressed JSON (size-prefixed), a quarter of the
+/// bytes for SQLite and its WAL to write.
+fn pack(json: &[u8]) -> Vec<u8> {
+    lz4_flex::compress_prepend_size(json)
+}
+
+fn unpack(stored: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    lz4_flex::decompress_size_prepended(stored).map_err(|e| format!("stored data is corrupt: {e}"))
 }
 
 mod erased {
@@ -890,7 +902,7 @@ fn read_state(
         .optional()
         .map_err(|e| e.to_string())?;
     match blob {
-        Some(b) => serde_json::from_slice(&b)
+        Some(b) => serde_json::from_slice(&unpack(&b)?)
             .map_err(|e| format!("lifecycle state of {project} is corrupt: {e}")),
         None => Ok(LifecycleState::default()),
     }
@@ -943,7 +955,7 @@ fn apply_lifecycle(
         .cloned()
         .collect();
     st.fingerprints.extend(fresh);
-    let data = serde_json::to_vec(&st).map_err(|e| e.to_string())?;
+    let data = pack(&serde_json::to_vec(&st).map_err(|e| e.to_string())?);
     tx.execute(
         "INSERT OR REPLACE INTO lifecycle_state VALUES (?1, ?2, ?3)",
         params![meta.project, branch, data],
@@ -1139,14 +1151,18 @@ impl Store {
     /// A stored blob of a run (`findings`, `components`, `statements`, and for
     /// `decide` runs `verdict` (the summary) and `issues`).
     pub fn blob(&self, run_id: i64, kind: &str) -> Result<Option<Vec<u8>>> {
-        self.conn
+        let stored: Option<Vec<u8>> = self
+            .conn
             .query_row(
                 "SELECT data FROM run_blobs WHERE run_id = ?1 AND kind = ?2",
                 params![run_id, kind],
                 |r| r.get(0),
             )
             .optional()
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        stored
+            .map(|b| unpack(&b).map_err(|m| self.err(format!("run {run_id} {kind}: {m}"))))
+            .transpose()
     }
 }
 

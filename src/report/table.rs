@@ -94,7 +94,7 @@ pub fn write(v: &Verdict, opts: &Options, w: &mut dyn Write) -> std::io::Result<
             let what = match (&f.vulnerability, &f.rule_id) {
                 (Some(id), _) => format!("{}: {id}", f.tool),
                 (None, Some(r)) => format!("{}: {r}", f.tool),
-                (None, None) => f.tool.clone(),
+                (None, None) => f.tool.to_string(),
             };
             let place = f
                 .package
