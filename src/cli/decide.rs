@@ -235,7 +235,13 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
     for w in &verdict.warnings {
         eprintln!("fixops: warning: {w}");
     }
-    Ok(verdict.exit_code)
+    let code = verdict.exit_code;
+    // The process ends here: skip freeing millions of small allocations of a
+    // large run (a tenth of a second for 200k findings).
+    std::mem::forget(verdict);
+    std::mem::forget(run);
+    std::mem::forget(out);
+    Ok(code)
 }
 
 /// Intelligence, context and fix history for scoring.
