@@ -14,11 +14,11 @@
 //! vulnerabilities are never merged. Everything is hash maps and one sort per
 //! file: linear in the number of findings, never pairwise.
 
-use crate::model::{Finding, Severity, Sym, normalize_path, parse_purl};
+use crate::model::{FastMap, Finding, Severity, Sym, normalize_path, parse_purl};
 use crate::run::Run;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Lines apart that the location strategy still considers the same place.
@@ -217,14 +217,14 @@ impl UnionFind {
 /// smallest CVE id, else its smallest id. Ids are interned: `canon[i]` is
 /// the index (into `names`) of the canonical name of `names[i]`.
 struct Aliases<'a> {
-    index: HashMap<&'a str, u32>,
+    index: FastMap<&'a str, u32>,
     names: Vec<&'a str>,
     canon: Vec<u32>,
 }
 
 impl<'a> Aliases<'a> {
     fn build(findings: &'a [Finding]) -> Aliases<'a> {
-        let mut index: HashMap<&str, u32> = HashMap::new();
+        let mut index: FastMap<&str, u32> = FastMap::default();
         let mut names: Vec<&str> = Vec::new();
         let mut parent: Vec<u32> = Vec::new();
         fn find(p: &mut [u32], mut x: u32) -> u32 {
@@ -335,13 +335,13 @@ fn short_id(prefix: &str, key: &str) -> String {
 
 /// Interns strings to dense ids in first-seen order.
 struct Interner<'a> {
-    ids: HashMap<&'a str, u32>,
+    ids: FastMap<&'a str, u32>,
 }
 
 impl<'a> Interner<'a> {
     fn new() -> Self {
         Interner {
-            ids: HashMap::new(),
+            ids: FastMap::default(),
         }
     }
     fn id(&mut self, s: &'a str) -> u32 {
@@ -377,9 +377,9 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
     };
     // Package keys, computed once per distinct (purl, name, version).
     type PkgIn<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
-    let mut pkg_cache: HashMap<PkgIn<'_>, Option<u32>> = HashMap::new();
+    let mut pkg_cache: FastMap<PkgIn<'_>, Option<u32>> = FastMap::default();
     let mut pkg_keys: Vec<(String, String)> = Vec::new();
-    let mut pkg_ids: HashMap<(String, String), u32> = HashMap::new();
+    let mut pkg_ids: FastMap<(String, String), u32> = FastMap::default();
     let pkg_of: Vec<Option<u32>> = fs
         .iter()
         .map(|f| {
@@ -418,7 +418,8 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
 
     // 1. fingerprint
     if merging(Strategy::Fingerprint) {
-        let mut first: HashMap<&str, usize> = HashMap::with_capacity(n);
+        let mut first: FastMap<&str, usize> =
+            FastMap::with_capacity_and_hasher(n, Default::default());
         for (i, f) in fs.iter().enumerate() {
             // SCA identities are package keys: the taxonomy strategy owns those.
             if f.fingerprint.source == crate::model::FingerprintSource::Package {
@@ -441,7 +442,7 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
     }
     // 2. taxonomy
     if merging(Strategy::Taxonomy) {
-        let mut first: HashMap<(u32, u32), (usize, Option<Sym>)> = HashMap::new();
+        let mut first: FastMap<(u32, u32), (usize, Option<Sym>)> = FastMap::default();
         for i in 0..n {
             let (Some(v), Some(p)) = (vuln_of[i], pkg_of[i]) else {
                 continue;
@@ -465,8 +466,8 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
     if merging(Strategy::Location) {
         let mut paths = Interner::new();
         let mut attrs = Interner::new();
-        let mut normalized: HashMap<&str, String> = HashMap::new();
-        let mut families: HashMap<&str, String> = HashMap::new();
+        let mut normalized: FastMap<&str, String> = FastMap::default();
+        let mut families: FastMap<&str, String> = FastMap::default();
         for f in fs.iter() {
             if let Some(r) = &f.rule_id {
                 families.entry(r).or_insert_with(|| rule_family(r));
@@ -815,12 +816,12 @@ fn merge_path(c: &Correlation, a: u32, b: u32) -> Vec<Merge> {
         .iter()
         .filter(|m| c.finding_issue[m.a as usize] == issue)
         .collect();
-    let mut adj: HashMap<u32, Vec<(u32, usize)>> = HashMap::new();
+    let mut adj: FastMap<u32, Vec<(u32, usize)>> = FastMap::default();
     for (k, m) in edges.iter().enumerate() {
         adj.entry(m.a).or_default().push((m.b, k));
         adj.entry(m.b).or_default().push((m.a, k));
     }
-    let mut prev: HashMap<u32, (u32, usize)> = HashMap::new();
+    let mut prev: FastMap<u32, (u32, usize)> = FastMap::default();
     let mut queue = std::collections::VecDeque::from([a]);
     while let Some(x) = queue.pop_front() {
         if x == b {

@@ -14,7 +14,7 @@ use crate::correlate::Correlation;
 use crate::model::{BaselineState, Severity};
 use crate::run::Run;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// Status of an issue present in this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -64,9 +64,9 @@ pub struct History {
     /// Whether there is any history (first runs have none).
     pub present: bool,
     /// Issues by identity.
-    pub known: HashMap<String, Known>,
+    pub known: crate::model::FastMap<String, Known>,
     /// Fingerprint → identity.
-    pub fingerprints: HashMap<String, String>,
+    pub fingerprints: crate::model::FastMap<String, String>,
 }
 
 impl Default for History {
@@ -74,8 +74,8 @@ impl Default for History {
         History {
             source: "none".into(),
             present: false,
-            known: HashMap::new(),
-            fingerprints: HashMap::new(),
+            known: Default::default(),
+            fingerprints: Default::default(),
         }
     }
 }
@@ -257,8 +257,8 @@ pub fn history_from_issues(
     let mut h = History {
         source,
         present: true,
-        known: HashMap::new(),
-        fingerprints: HashMap::new(),
+        known: Default::default(),
+        fingerprints: Default::default(),
     };
     for (id, identity, sev, fps) in issues {
         h.known.insert(

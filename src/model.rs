@@ -15,6 +15,13 @@ use std::sync::Arc;
 /// A cheaply clonable shared string, used for values repeated across findings.
 pub type Sym = Arc<str>;
 
+/// A hash map with a fast, per-process randomly seeded hasher, for the hot
+/// paths that hash hundreds of thousands of short keys.
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The set counterpart of [`FastMap`].
+pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
 /// Ordered severity: `Unknown < Info < Low < Medium < High < Critical`.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,

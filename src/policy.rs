@@ -43,7 +43,7 @@ use crate::verdict::{Decision, RuleHit};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The version of the policy input document.
@@ -552,7 +552,7 @@ pub fn category(f: &Finding) -> &'static str {
 impl PolicyInput {
     /// Build the input document for a run.
     pub fn build(run: &Run, notes: &Annotations) -> PolicyInput {
-        let mut index: HashMap<ClassKey<'_>, u32> = HashMap::new();
+        let mut index: crate::model::FastMap<ClassKey<'_>, u32> = Default::default();
         let mut reps: Vec<usize> = Vec::new();
         let mut counts: Vec<usize> = Vec::new();
         let mut class_of = Vec::with_capacity(run.findings.len());

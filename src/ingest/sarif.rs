@@ -42,7 +42,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -89,7 +89,7 @@ fn version_error(path: &Path, version: &str) -> Error {
 
 /// Interns strings that repeat across findings.
 #[derive(Default)]
-struct Interner(HashSet<Sym>);
+struct Interner(crate::model::FastSet<Sym>);
 
 impl Interner {
     fn sym(&mut self, s: &str) -> Sym {
@@ -956,7 +956,7 @@ struct RunCtx {
     /// `[driver rules, extension 0 rules, ...]`.
     rules: Vec<Vec<RuleInfo>>,
     component_names: Vec<Option<String>>,
-    rule_by_id: HashMap<Sym, (usize, usize)>,
+    rule_by_id: crate::model::FastMap<Sym, (usize, usize)>,
     global_messages: HashMap<String, String>,
     bases: HashMap<String, UriRef>,
     artifacts: Vec<Option<UriRef>>,
@@ -972,7 +972,7 @@ impl RunCtx {
             tool: None,
             rules: Vec::new(),
             component_names: Vec::new(),
-            rule_by_id: HashMap::new(),
+            rule_by_id: Default::default(),
             global_messages: HashMap::new(),
             bases: HashMap::new(),
             artifacts: Vec::new(),
