@@ -347,8 +347,8 @@ pub fn decide(
     let verdict = Verdict::build(
         run,
         Triage {
-            correlation: &t.correlation,
-            lifecycle: &t.lifecycle,
+            correlation: t.correlation,
+            lifecycle: t.lifecycle,
             vex: &t.vex,
             waivers: &opts.waivers,
             waived: &t.waived.per_issue,

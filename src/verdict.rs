@@ -220,9 +220,9 @@ pub struct IssueVerdict {
 /// and waivers.
 pub struct Triage<'a> {
     /// Correlation of the run.
-    pub correlation: &'a Correlation,
+    pub correlation: Correlation,
     /// Lifecycle of its issues.
-    pub lifecycle: &'a Lifecycle,
+    pub lifecycle: Lifecycle,
     /// VEX statement applied to each issue.
     pub vex: &'a [Option<crate::vex::Applied>],
     /// All waivers, and the one applied to each issue.
@@ -594,38 +594,53 @@ impl Verdict {
                 .map(|k| (*k, 0))
                 .collect();
         by_lifecycle.insert("fixed", triage.lifecycle.fixed.len());
-        let issues: Vec<IssueVerdict> = c
-            .issues
-            .iter()
+        // Issue data moves into the verdict rather than being copied: a
+        // 200k-issue run would otherwise hold it twice.
+        let Correlation {
+            issues: c_issues,
+            groups,
+            noise: c_noise,
+            ..
+        } = c;
+        let Lifecycle {
+            baseline,
+            issues: life_issues,
+            fixed,
+        } = triage.lifecycle;
+        let mut components = triage.components.into_iter();
+        let mut risk = triage.risk.into_iter();
+        let issues: Vec<IssueVerdict> = c_issues
+            .into_iter()
+            .zip(life_issues)
             .enumerate()
-            .map(|(k, is)| {
-                let life = &triage.lifecycle.issues[k];
+            .map(|(k, (is, life))| {
                 *by_lifecycle.entry(life.status.as_str()).or_default() += 1;
+                let decision = is
+                    .members
+                    .iter()
+                    .map(|&m| findings[m as usize].decision)
+                    .max()
+                    .unwrap_or_default();
                 IssueVerdict {
-                    id: life.id.clone(),
-                    identity: life.identity.clone(),
+                    id: life.id,
+                    identity: life.identity,
                     lifecycle: life.status,
-                    first_seen: life.first_seen.clone(),
+                    first_seen: life.first_seen,
                     severity: is.severity,
-                    vulnerability: is.vulnerability.clone(),
-                    tools: is.tools.clone(),
-                    findings: is.members.clone(),
-                    fingerprints: is.fingerprints.clone(),
-                    merged_by: is.merged_by.clone(),
+                    vulnerability: is.vulnerability,
+                    tools: is.tools,
+                    findings: is.members,
+                    fingerprints: is.fingerprints,
+                    merged_by: is.merged_by,
                     vex: triage.vex[k].clone(),
                     waiver: triage.waived[k].map(|w| triage.waivers[w].clone()),
-                    component: triage.components.get(k).cloned().flatten(),
-                    risk: triage.risk.get(k).cloned(),
-                    decision: is
-                        .members
-                        .iter()
-                        .map(|&m| findings[m as usize].decision)
-                        .max()
-                        .unwrap_or_default(),
+                    component: components.next().flatten(),
+                    risk: risk.next(),
+                    decision,
                 }
             })
             .collect();
-        let mut noise = c.noise.clone();
+        let mut noise = c_noise;
         noise.suppressed_by_vex = issues
             .iter()
             .filter(|i| i.vex.as_ref().is_some_and(|v| v.suppresses))
@@ -678,10 +693,10 @@ impl Verdict {
             policy: info,
             intel: triage.intel,
             noise,
-            baseline: triage.lifecycle.baseline.clone(),
+            baseline,
             issues,
-            fixed: triage.lifecycle.fixed.clone(),
-            groups: c.groups.clone(),
+            fixed,
+            groups,
             assessments: triage.assessments,
             findings,
             warnings,
