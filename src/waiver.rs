@@ -366,6 +366,18 @@ fn yaml_value(path: &Path, text: &str) -> Result<serde_json::Value> {
     })
 }
 
+/// The strings of an array field (others ignored); empty when absent.
+fn strings(v: &serde_json::Value, k: &str) -> Vec<String> {
+    v.get(k)
+        .and_then(|a| a.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn s(v: &serde_json::Value, k: &str) -> Option<String> {
     match v.get(k)? {
         serde_json::Value::String(s) => Some(s.clone()),
@@ -396,24 +408,8 @@ fn trivy_yaml(path: &Path, text: &str) -> Result<Vec<Waiver>> {
                     "each entry needs an `id`",
                 )
             })?;
-            let paths: Vec<String> = e
-                .get("paths")
-                .and_then(|p| p.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let purls: Vec<String> = e
-                .get("purls")
-                .and_then(|p| p.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let paths = strings(e, "paths");
+            let purls = strings(e, "purls");
             let mut base = id_scope(&id);
             if section != "vulnerabilities" && base.vulnerability.is_some() {
                 base = Scope {

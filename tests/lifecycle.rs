@@ -45,13 +45,17 @@ fn run(time: &str, findings: Vec<Finding>) -> Run {
     r
 }
 
-fn decide(store: &mut Store, mut r: Run, new_only: bool) -> fixops::verdict::Verdict {
-    let history = store.history("acme/shop", Some("main")).unwrap();
-    let mut policy = Policy::load(&PolicyConfig {
+fn shipped_policy() -> Policy {
+    Policy::load(&PolicyConfig {
         builtin: true,
         paths: vec![],
     })
-    .unwrap();
+    .unwrap()
+}
+
+fn decide(store: &mut Store, mut r: Run, new_only: bool) -> fixops::verdict::Verdict {
+    let history = store.history("acme/shop", Some("main")).unwrap();
+    let mut policy = shipped_policy();
     let opts = Options {
         new_only,
         defer_exit_code: 3,
@@ -176,6 +180,12 @@ fn statement(status: VexStatus, ts: &str, product: &str) -> VexStatement {
     }
 }
 
+/// Decide with the shipped policy and no history.
+fn decide_without_history(r: &mut Run) -> gate::Decided {
+    let mut policy = shipped_policy();
+    gate::decide(r, &Default::default(), &mut policy, &Options::default()).unwrap()
+}
+
 #[test]
 fn latest_vex_statement_wins_whatever_the_order() {
     for order in [false, true] {
@@ -198,18 +208,7 @@ fn latest_vex_statement_wins_whatever_the_order() {
         } else {
             vec![(0, older), (0, newer)]
         };
-        let mut policy = Policy::load(&PolicyConfig {
-            builtin: true,
-            paths: vec![],
-        })
-        .unwrap();
-        let d = gate::decide(
-            &mut r,
-            &Default::default(),
-            &mut policy,
-            &Options::default(),
-        )
-        .unwrap();
+        let d = decide_without_history(&mut r);
         let vex = d.verdict.issues[0].vex.as_ref().unwrap();
         assert_eq!(vex.status, VexStatus::NotAffected);
         assert!(vex.suppresses);
@@ -230,18 +229,7 @@ fn latest_vex_statement_wins_whatever_the_order() {
             "pkg:npm/lodash@4.17.21",
         ),
     )];
-    let mut policy = Policy::load(&PolicyConfig {
-        builtin: true,
-        paths: vec![],
-    })
-    .unwrap();
-    let d = gate::decide(
-        &mut r,
-        &Default::default(),
-        &mut policy,
-        &Options::default(),
-    )
-    .unwrap();
+    let d = decide_without_history(&mut r);
     assert!(d.verdict.issues[0].vex.is_none());
     assert_eq!(d.verdict.verdict, fixops::verdict::Decision::Block);
 }
