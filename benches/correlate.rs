@@ -158,7 +158,7 @@ fn generate(n: usize) -> Run {
         Ingested::default(),
     );
     run.finding_input = vec![0; findings.len()];
-    run.findings = findings;
+    run.findings = findings.into();
     run
 }
 
@@ -188,7 +188,7 @@ fn intel_bench() {
     let mut run = generate(200_000);
     let mut r = Rng(7);
     let kev_ids: Vec<&str> = kev.kev.iter().map(|k| k.cve.as_str()).collect();
-    for f in &mut run.findings {
+    for f in std::sync::Arc::make_mut(&mut run.findings) {
         if let Some(v) = f.vulnerability.as_mut() {
             // One in twenty is a KEV entry, the rest any scored CVE.
             v.id = if r.below(20) == 0 {

@@ -863,7 +863,7 @@ mod tests {
             Ingested::default(),
         );
         r.finding_input = vec![0; findings.len()];
-        r.findings = findings;
+        r.findings = findings.into();
         r
     }
 

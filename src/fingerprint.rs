@@ -115,7 +115,7 @@ pub fn rule_identity(f: &Finding) -> &str {
 pub fn apply_code_windows(run: &mut Run, root: &Path) -> usize {
     let mut cache: HashMap<PathBuf, Option<FileWindows>> = HashMap::new();
     let mut changed = 0;
-    for f in &mut run.findings {
+    for f in std::sync::Arc::make_mut(&mut run.findings) {
         if f.vulnerability.is_some() || f.fingerprint.source == FingerprintSource::Producer {
             continue;
         }

@@ -28,6 +28,9 @@ use std::path::PathBuf;
 pub struct Timings {
     /// `(stage, seconds)`.
     pub stages: Vec<(&'static str, f64)>,
+    /// `(stage, resident MB after it, peak resident MB so far)` where the
+    /// platform reports them (Linux).
+    pub memory: Vec<(&'static str, f64, f64)>,
     last: Option<std::time::Instant>,
 }
 
@@ -36,6 +39,7 @@ impl Timings {
     pub fn start() -> Timings {
         Timings {
             stages: Vec::new(),
+            memory: Vec::new(),
             last: Some(std::time::Instant::now()),
         }
     }
@@ -51,8 +55,27 @@ impl Timings {
         if let Some(t) = self.last {
             self.stages.push((stage, (now - t).as_secs_f64()));
         }
+        if let Some((rss, peak)) = resident_mb() {
+            self.memory.push((stage, rss, peak));
+        }
         self.last = Some(now);
     }
+}
+
+/// Resident and peak resident memory of this process in MB (Linux only).
+fn resident_mb() -> Option<(f64, f64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<f64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kb: f64 = line[name.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kb / 1024.0)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
 /// What scoring needs besides the run.

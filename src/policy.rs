@@ -606,7 +606,7 @@ impl PolicyInput {
             })
             .collect();
         let mut by_tool: BTreeMap<&str, usize> = BTreeMap::new();
-        for f in &run.findings {
+        for f in run.findings.iter() {
             *by_tool.entry(&f.tool.name).or_default() += 1;
         }
         let by_severity: BTreeMap<&str, usize> = run

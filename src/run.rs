@@ -64,7 +64,9 @@ pub struct Run {
     /// Inputs, in the order given.
     pub inputs: Vec<InputSummary>,
     /// All findings; `finding_input[i]` is the input index of `findings[i]`.
-    pub findings: Vec<Finding>,
+    /// Shared (the verdict reports them without copying); triage stages
+    /// that change findings do so before sharing, through `Arc::make_mut`.
+    pub findings: std::sync::Arc<Vec<Finding>>,
     /// Input index of each finding.
     pub finding_input: Vec<u32>,
     /// All components with their input index.
@@ -83,13 +85,14 @@ impl Run {
         let mut run = Run {
             meta,
             inputs: Vec::with_capacity(ingested.files.len()),
-            findings: Vec::new(),
+            findings: Default::default(),
             finding_input: Vec::new(),
             components: Vec::new(),
             relationships: Vec::new(),
             statements: Vec::new(),
             warnings: ingested.warnings,
         };
+        let mut all_findings: Vec<Finding> = Vec::new();
         for (i, file) in ingested.files.into_iter().enumerate() {
             let idx = i as u32;
             let InputFile {
@@ -143,11 +146,11 @@ impl Run {
                 summary.warnings.extend(warnings);
                 run.finding_input
                     .extend(std::iter::repeat_n(idx, findings.len()));
-                if run.findings.is_empty() {
+                if all_findings.is_empty() {
                     // Move, not copy: a 200k-finding vector is large.
-                    run.findings = findings;
+                    all_findings = findings;
                 } else {
-                    run.findings.extend(findings);
+                    all_findings.extend(findings);
                 }
                 run.components
                     .extend(components.into_iter().map(|c| (idx, c)));
@@ -158,6 +161,7 @@ impl Run {
             }
             run.inputs.push(summary);
         }
+        run.findings = std::sync::Arc::new(all_findings);
         run
     }
 
@@ -192,7 +196,7 @@ impl Run {
             return 0;
         }
         let mut n = 0;
-        for f in &mut self.findings {
+        for f in std::sync::Arc::make_mut(&mut self.findings) {
             let Some(p) = f.vulnerability.as_mut().and_then(|v| v.package.as_mut()) else {
                 continue;
             };
@@ -213,7 +217,7 @@ impl Run {
     /// Findings per severity, most severe first, zero counts included.
     pub fn by_severity(&self) -> BTreeMap<Severity, usize> {
         let mut m: BTreeMap<Severity, usize> = Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
-        for f in &self.findings {
+        for f in self.findings.iter() {
             *m.entry(f.severity).or_default() += 1;
         }
         m

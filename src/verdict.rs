@@ -118,20 +118,37 @@ pub struct Counts {
     pub statements: usize,
 }
 
-/// A finding as the verdict reports it.
+/// What the verdict adds to one finding of the run (the finding itself
+/// stays in the run and is shared, not copied: a 200k-result log would
+/// otherwise be held twice).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// Index of its issue in [`Verdict::issues`].
+    pub issue: u32,
+    /// The decision for this finding.
+    pub decision: Decision,
+    /// Suppressed at the source.
+    pub suppressed: bool,
+    /// Policy rules that fired on it (shared by findings the policy could
+    /// not tell apart).
+    pub rules: std::sync::Arc<[RuleHit]>,
+}
+
+/// A finding as the verdict reports it: a view joining the run's finding
+/// with its [`Outcome`] and its issue.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FindingVerdict {
+pub struct FindingVerdict<'a> {
     /// Position in the run (stable for one run).
     pub index: usize,
     /// The issue it belongs to.
-    pub issue: String,
+    pub issue: &'a str,
     /// Stable identity.
-    pub fingerprint: crate::model::Sym,
+    pub fingerprint: &'a str,
     /// Producer.
-    pub tool: crate::model::Sym,
+    pub tool: &'a str,
     /// Rule id.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule_id: Option<crate::model::Sym>,
+    pub rule_id: Option<&'a str>,
     /// Severity.
     pub severity: Severity,
     /// Numeric score.
@@ -139,18 +156,18 @@ pub struct FindingVerdict {
     pub score: Option<f64>,
     /// `path:line` of the first location.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
+    pub location: Option<LocationLabel<'a>>,
     /// Vulnerability id (SCA).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub vulnerability: Option<String>,
+    pub vulnerability: Option<&'a str>,
     /// Affected package purl or name@version (SCA).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub package: Option<String>,
+    pub package: Option<PackageLabel<'a>>,
     /// Fixed version (SCA), when the producer states one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fixed_version: Option<String>,
+    pub fixed_version: Option<&'a str>,
     /// Message.
-    pub message: String,
+    pub message: &'a str,
     /// Suppressed at the source.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub suppressed: bool,
@@ -161,17 +178,68 @@ pub struct FindingVerdict {
     pub vex: Option<crate::model::VexStatus>,
     /// The waiver that applies to its issue.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub waiver: Option<String>,
+    pub waiver: Option<&'a str>,
     /// The decision for this finding.
     pub decision: Decision,
-    /// Policy rules that fired on it (shared by findings the policy could
-    /// not tell apart).
-    #[serde(skip_serializing_if = "no_hits")]
-    pub rules: std::sync::Arc<[RuleHit]>,
+    /// Policy rules that fired on it.
+    #[serde(skip_serializing_if = "<[RuleHit]>::is_empty")]
+    pub rules: &'a [RuleHit],
 }
 
-fn no_hits(h: &std::sync::Arc<[RuleHit]>) -> bool {
-    h.is_empty()
+/// `path:line` (or `path`) of a finding's first location, formatted when
+/// shown or serialized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocationLabel<'a> {
+    /// Location URI.
+    pub uri: &'a str,
+    /// Start line.
+    pub line: Option<u32>,
+}
+
+impl std::fmt::Display for LocationLabel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}", self.uri),
+            None => f.write_str(self.uri),
+        }
+    }
+}
+
+impl Serialize for LocationLabel<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.line {
+            Some(_) => s.collect_str(self),
+            None => s.serialize_str(self.uri),
+        }
+    }
+}
+
+/// An SCA finding's package: its purl, else `name@version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageLabel<'a> {
+    /// A purl.
+    Purl(&'a str),
+    /// Name and optional version.
+    Name(&'a str, Option<&'a str>),
+}
+
+impl std::fmt::Display for PackageLabel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PackageLabel::Purl(p) => f.write_str(p),
+            PackageLabel::Name(n, Some(v)) => write!(f, "{n}@{v}"),
+            PackageLabel::Name(n, None) => f.write_str(n),
+        }
+    }
+}
+
+impl Serialize for PackageLabel<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            PackageLabel::Purl(p) | PackageLabel::Name(p, None) => s.serialize_str(p),
+            PackageLabel::Name(..) => s.collect_str(self),
+        }
+    }
 }
 
 /// An issue as the verdict reports it.
@@ -298,7 +366,7 @@ pub struct Producer {
 }
 
 /// The outcome of `fixops decide`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
     /// Wire-format version.
     pub schema_version: &'static str,
@@ -307,7 +375,6 @@ pub struct Verdict {
     /// Project key.
     pub project: String,
     /// Branch.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
     /// Time of the run.
     pub time: String,
@@ -338,11 +405,54 @@ pub struct Verdict {
     /// Scoring of the issues: SSVC, P30, exploitation before fix, fused and
     /// Grype risk, each with its factors. Issues with equal facts share one.
     pub assessments: Vec<crate::score::Assessment>,
-    /// Per-finding decisions, in input order.
-    pub findings: Vec<FindingVerdict>,
+    /// Per-finding outcomes, in input order; serialized as `findings`,
+    /// each joined with its finding (see [`FindingVerdict`]).
+    pub outcomes: Vec<Outcome>,
+    /// The run's findings, shared with the run.
+    pub run_findings: std::sync::Arc<Vec<crate::model::Finding>>,
     /// Warnings (skipped files, reader warnings).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+impl Serialize for Verdict {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Findings<'a>(&'a Verdict);
+        impl Serialize for Findings<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.findings())
+            }
+        }
+        let mut st = s.serialize_struct("Verdict", 20)?;
+        st.serialize_field("schema_version", self.schema_version)?;
+        st.serialize_field("tool", &self.tool)?;
+        st.serialize_field("project", &self.project)?;
+        match &self.branch {
+            Some(b) => st.serialize_field("branch", b)?,
+            None => st.skip_field("branch")?,
+        }
+        st.serialize_field("time", &self.time)?;
+        st.serialize_field("verdict", &self.verdict)?;
+        st.serialize_field("exit_code", &self.exit_code)?;
+        st.serialize_field("reasons", &self.reasons)?;
+        st.serialize_field("counts", &self.counts)?;
+        st.serialize_field("inputs", &self.inputs)?;
+        st.serialize_field("policy", &self.policy)?;
+        st.serialize_field("intel", &self.intel)?;
+        st.serialize_field("noise", &self.noise)?;
+        st.serialize_field("baseline", &self.baseline)?;
+        st.serialize_field("issues", &self.issues)?;
+        st.serialize_field("fixed", &self.fixed)?;
+        st.serialize_field("groups", &self.groups)?;
+        st.serialize_field("assessments", &self.assessments)?;
+        st.serialize_field("findings", &Findings(self))?;
+        if self.warnings.is_empty() {
+            st.skip_field("warnings")?;
+        } else {
+            st.serialize_field("warnings", &self.warnings)?;
+        }
+        st.end()
+    }
 }
 
 /// The verdict without its per-finding, per-issue and assessment lists:
@@ -489,7 +599,7 @@ impl Verdict {
         let mut reason_index: std::collections::HashMap<(Decision, &str), usize> =
             Default::default();
         let mut reason_list: Vec<Reason> = Vec::new();
-        let mut findings = Vec::with_capacity(run.findings.len());
+        let mut outcomes = Vec::with_capacity(run.findings.len());
         let mut suppressed = 0;
         for (i, f) in run.findings.iter().enumerate() {
             let hits: &std::sync::Arc<[RuleHit]> = per_finding.get(i).unwrap_or(&no_rules);
@@ -523,39 +633,10 @@ impl Verdict {
             }
             let is_suppressed = f.is_suppressed();
             suppressed += is_suppressed as usize;
-            let loc = f.primary_location().and_then(|l| {
-                l.uri.as_ref().map(|u| match l.start_line {
-                    Some(line) => format!("{u}:{line}"),
-                    None => u.to_string(),
-                })
-            });
-            let vuln = f.vulnerability.as_ref();
-            let pkg = vuln.and_then(|v| v.package.as_ref());
-            findings.push(FindingVerdict {
-                index: i,
-                issue: triage.lifecycle.issues[issue].id.clone(),
-                fingerprint: f.fingerprint.value.clone(),
-                tool: f.tool.name.clone(),
-                rule_id: f.rule_id.clone(),
-                severity: f.severity,
-                score: f.score,
-                location: loc,
-                vulnerability: vuln.map(|v| v.id.clone()),
-                package: pkg.and_then(|p| {
-                    p.purl.as_deref().map(str::to_string).or_else(|| {
-                        p.name.as_deref().map(|n| match &p.version {
-                            Some(v) => format!("{n}@{v}"),
-                            None => n.to_string(),
-                        })
-                    })
-                }),
-                fixed_version: pkg.and_then(|p| p.fixed_version.as_deref().map(str::to_string)),
-                message: f.message.clone(),
-                suppressed: is_suppressed,
-                lifecycle: triage.lifecycle.issues[issue].status,
-                vex: triage.vex[issue].as_ref().map(|v| v.status),
-                waiver: triage.waived[issue].map(|w| triage.waivers[w].id.clone()),
+            outcomes.push(Outcome {
+                issue: issue as u32,
                 decision,
+                suppressed: is_suppressed,
                 rules: hits.clone(),
             });
         }
@@ -582,7 +663,7 @@ impl Verdict {
                     findings: 0,
                 });
         }
-        let verdict = findings
+        let verdict = outcomes
             .iter()
             .map(|f| f.decision)
             .chain(run_level.iter().map(|h| h.decision))
@@ -618,7 +699,7 @@ impl Verdict {
                 let decision = is
                     .members
                     .iter()
-                    .map(|&m| findings[m as usize].decision)
+                    .map(|&m| outcomes[m as usize].decision)
                     .max()
                     .unwrap_or_default();
                 IssueVerdict {
@@ -698,18 +779,66 @@ impl Verdict {
             fixed,
             groups,
             assessments: triage.assessments,
-            findings,
+            outcomes,
+            run_findings: run.findings.clone(),
             warnings,
         }
     }
 
     /// The issue id of finding `i`.
     pub fn issue_of(&self, i: usize) -> Option<&str> {
-        self.findings.get(i).map(|f| f.issue.as_str())
+        let o = self.outcomes.get(i)?;
+        self.issues.get(o.issue as usize).map(|is| is.id.as_str())
     }
 
     /// The decision for finding `i` of the run.
     pub fn decision_of(&self, i: usize) -> Decision {
-        self.findings.get(i).map_or(Decision::Allow, |f| f.decision)
+        self.outcomes.get(i).map_or(Decision::Allow, |o| o.decision)
+    }
+
+    /// Finding `i` as the verdict reports it.
+    pub fn finding(&self, i: usize) -> Option<FindingVerdict<'_>> {
+        let o = self.outcomes.get(i)?;
+        let f = self.run_findings.get(i)?;
+        let issue = self.issues.get(o.issue as usize)?;
+        let loc = f.primary_location().and_then(|l| {
+            l.uri.as_deref().map(|uri| LocationLabel {
+                uri,
+                line: l.start_line,
+            })
+        });
+        let vuln = f.vulnerability.as_deref();
+        let pkg = vuln.and_then(|v| v.package.as_ref());
+        Some(FindingVerdict {
+            index: i,
+            issue: &issue.id,
+            fingerprint: &f.fingerprint.value,
+            tool: &f.tool.name,
+            rule_id: f.rule_id.as_deref(),
+            severity: f.severity,
+            score: f.score,
+            location: loc,
+            vulnerability: vuln.map(|v| v.id.as_str()),
+            package: pkg.and_then(|p| {
+                p.purl.as_deref().map(PackageLabel::Purl).or_else(|| {
+                    p.name
+                        .as_deref()
+                        .map(|n| PackageLabel::Name(n, p.version.as_deref()))
+                })
+            }),
+            fixed_version: pkg.and_then(|p| p.fixed_version.as_deref()),
+            message: &f.message,
+            suppressed: o.suppressed,
+            lifecycle: issue.lifecycle,
+            vex: issue.vex.as_ref().map(|v| v.status),
+            waiver: issue.waiver.as_ref().map(|w| w.id.as_str()),
+            decision: o.decision,
+            rules: &o.rules,
+        })
+    }
+
+    /// Every finding as the verdict reports it, in input order.
+    pub fn findings(&self) -> impl Iterator<Item = FindingVerdict<'_>> + '_ {
+        (0..self.outcomes.len()).filter_map(|i| self.finding(i))
     }
 }

@@ -839,10 +839,10 @@ mod tests {
             start_line: Some(3),
             ..Default::default()
         }];
-        run.findings.push(f.clone());
+        std::sync::Arc::make_mut(&mut run.findings).push(f.clone());
         f.locations[0].uri = Some(Arc::from("src/new/b.js"));
         f.fingerprint = Fingerprint::for_code("r", "q", "b", FingerprintSource::Message);
-        run.findings.push(f);
+        std::sync::Arc::make_mut(&mut run.findings).push(f);
         run.finding_input = vec![0, 0];
         let c = crate::correlate::correlate(&run, &Default::default());
         let ws = read_waiver_file(

@@ -41,7 +41,7 @@ fn run(time: &str, findings: Vec<Finding>) -> Run {
         Ingested::default(),
     );
     r.finding_input = vec![0; findings.len()];
-    r.findings = findings;
+    r.findings = findings.into();
     r
 }
 
@@ -67,11 +67,7 @@ fn decide(store: &mut Store, mut r: Run, new_only: bool) -> fixops::verdict::Ver
 }
 
 fn status_of(v: &fixops::verdict::Verdict, rule: &str) -> Status {
-    let f = v
-        .findings
-        .iter()
-        .find(|f| f.rule_id.as_deref() == Some(rule))
-        .unwrap();
+    let f = v.findings().find(|f| f.rule_id == Some(rule)).unwrap();
     v.issues.iter().find(|i| i.id == f.issue).unwrap().lifecycle
 }
 

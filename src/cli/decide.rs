@@ -192,6 +192,7 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
     timings.mark("history and intelligence");
     let mut decided = fixops::gate::decide(&mut run, &history, &mut policy, &opts)?;
     timings.stages.append(&mut decided.timings.stages);
+    timings.memory.append(&mut decided.timings.memory);
     timings.restart();
     if args.require_fresh_intel && !decided.verdict.intel.stale.is_empty() {
         anyhow::bail!(fixops::error::Error::Usage(format!(
@@ -225,7 +226,13 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
     if args.timings {
         let total: f64 = timings.stages.iter().map(|(_, s)| s).sum();
         for (stage, secs) in &timings.stages {
-            eprintln!("fixops: timing: {stage:<24} {secs:>8.3} s");
+            let mem = timings
+                .memory
+                .iter()
+                .find(|(s, _, _)| s == stage)
+                .map(|(_, rss, peak)| format!("  rss {rss:>6.0} MB  peak {peak:>6.0} MB"))
+                .unwrap_or_default();
+            eprintln!("fixops: timing: {stage:<24} {secs:>8.3} s{mem}");
         }
         eprintln!(
             "fixops: timing: {:<24} {total:>8.3} s",

@@ -100,7 +100,7 @@ pub fn explain(ctx: &Context, args: &ExplainArgs) -> Result<u8> {
         finding_of(&verdict, &args.b)?,
     );
     let mut run = fixops::run::Run::assemble(ctx.meta("explain"), Default::default());
-    run.findings = store.findings_of(run_id)?;
+    run.findings = std::sync::Arc::new(store.findings_of(run_id)?);
     run.finding_input = vec![0; run.findings.len()];
     let c = correlate::correlate(
         &run,

@@ -18,12 +18,11 @@ pub fn write(v: &Verdict, opts: &Options, w: &mut dyn Write) -> std::io::Result<
     let source = opts.template.as_deref().unwrap_or(TEMPLATE);
     let mut render = || -> Result<String, minijinja::Error> {
         env.add_template("verdict.md", source)?;
-        let ranked = super::ranked(v);
-        let shown: Vec<_> = ranked.iter().take(opts.limit).collect();
+        let (shown, total) = super::ranked(v, opts.limit);
         env.get_template("verdict.md")?.render(minijinja::context! {
             v => minijinja::value::Serde(v),
             findings => minijinja::value::Serde(&shown),
-            more => ranked.len() > opts.limit,
+            more => total > shown.len(),
         })
     };
     let out = render().map_err(|e| {

@@ -58,15 +58,31 @@ pub fn write_verdict(
 }
 
 /// The findings a human should see first: BLOCK, then DEFER, then ALLOW,
-/// most severe first within each, in input order otherwise.
-pub fn ranked(v: &Verdict) -> Vec<&crate::verdict::FindingVerdict> {
-    let mut fs: Vec<_> = v.findings.iter().collect();
-    fs.sort_by(|a, b| {
-        b.decision
-            .cmp(&a.decision)
-            .then(b.severity.cmp(&a.severity))
-            .then(b.score.unwrap_or(-1.0).total_cmp(&a.score.unwrap_or(-1.0)))
-            .then(a.index.cmp(&b.index))
-    });
-    fs
+/// most severe first within each, in input order otherwise. Returns the
+/// first `limit` of them and how many there are in all. Linear in the
+/// number of findings: only the shown ones are sorted.
+pub fn ranked(v: &Verdict, limit: usize) -> (Vec<crate::verdict::FindingVerdict<'_>>, usize) {
+    let key = |i: usize| {
+        let o = &v.outcomes[i];
+        let f = &v.run_findings[i];
+        (o.decision, f.severity, f.score.unwrap_or(-1.0))
+    };
+    let order = |a: &usize, b: &usize| {
+        let (da, sa, xa) = key(*a);
+        let (db, sb, xb) = key(*b);
+        db.cmp(&da)
+            .then(sb.cmp(&sa))
+            .then(xb.total_cmp(&xa))
+            .then(a.cmp(b))
+    };
+    let n = v.outcomes.len().min(v.run_findings.len());
+    let mut idx: Vec<usize> = (0..n).collect();
+    if limit < n {
+        if limit > 0 {
+            idx.select_nth_unstable_by(limit - 1, order);
+        }
+        idx.truncate(limit);
+    }
+    idx.sort_unstable_by(order);
+    (idx.into_iter().filter_map(|i| v.finding(i)).collect(), n)
 }

@@ -72,8 +72,7 @@ pub fn write(v: &Verdict, opts: &Options, w: &mut dyn Write) -> std::io::Result<
     if c.findings > 0 {
         writeln!(w, "{t}")?;
     }
-    let ranked = super::ranked(v);
-    let shown: Vec<_> = ranked.iter().take(opts.limit).collect();
+    let (shown, total) = super::ranked(v, opts.limit);
     if !shown.is_empty() {
         let mut t = table(opts.color);
         t.set_header(vec![
@@ -85,22 +84,21 @@ pub fn write(v: &Verdict, opts: &Options, w: &mut dyn Write) -> std::io::Result<
             "where",
             "message",
         ]);
-        let risk_of: std::collections::HashMap<&str, &crate::score::RiskSummary> = v
-            .issues
-            .iter()
-            .filter_map(|i| i.risk.as_ref().map(|r| (i.id.as_str(), r)))
-            .collect();
+        let risk_of = |i: usize| {
+            let o = v.outcomes.get(i)?;
+            v.issues.get(o.issue as usize)?.risk.as_ref()
+        };
         for f in &shown {
             let what = match (&f.vulnerability, &f.rule_id) {
                 (Some(id), _) => format!("{}: {id}", f.tool),
                 (None, Some(r)) => format!("{}: {r}", f.tool),
                 (None, None) => f.tool.to_string(),
             };
-            let place = f
-                .package
-                .clone()
-                .or_else(|| f.location.clone())
-                .unwrap_or_default();
+            let place = match (f.package, f.location) {
+                (Some(p), _) => p.to_string(),
+                (None, Some(l)) => l.to_string(),
+                (None, None) => String::new(),
+            };
             let sev = match f.score {
                 Some(s) => format!("{} {s:.1}", f.severity),
                 None => f.severity.to_string(),
@@ -109,21 +107,18 @@ pub fn write(v: &Verdict, opts: &Options, w: &mut dyn Write) -> std::io::Result<
                 f.decision.as_str().to_string(),
                 status(f),
                 sev,
-                risk_of
-                    .get(f.issue.as_str())
-                    .map(|r| glance(r))
-                    .unwrap_or_default(),
+                risk_of(f.index).map(glance).unwrap_or_default(),
                 what,
                 place,
-                first_line(&f.message, 80),
+                first_line(f.message, 80),
             ]);
         }
         writeln!(w, "{t}")?;
-        if ranked.len() > shown.len() {
+        if total > shown.len() {
             writeln!(
                 w,
                 "… {} more findings (use --format json for all)",
-                ranked.len() - shown.len()
+                total - shown.len()
             )?;
         }
     }
