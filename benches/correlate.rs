@@ -217,7 +217,8 @@ fn intel_bench() {
         ..Default::default()
     };
     let t = Instant::now();
-    let tr = fixops::gate::triage(&mut run, &Default::default(), &opts);
+    fixops::gate::prepare(&mut run, &opts);
+    let tr = fixops::gate::triage(&run, &Default::default(), &opts);
     let triage = t.elapsed().as_secs_f64();
     let scoring = tr
         .timings
@@ -258,7 +259,8 @@ fn main() {
         }
         let c = c.unwrap();
         let t = Instant::now();
-        let tr = fixops::gate::triage(&mut run, &Default::default(), &Default::default());
+        fixops::gate::prepare(&mut run, &Default::default());
+        let tr = fixops::gate::triage(&run, &Default::default(), &Default::default());
         let triage = t.elapsed().as_secs_f64();
         let m = |s| c.noise.merged_by.get(&s).copied().unwrap_or(0);
         use fixops::correlate::Strategy::*;

@@ -161,14 +161,21 @@ pub struct Decided {
     pub timings: Timings,
 }
 
-/// Correlate, compare with history, apply VEX and waivers.
-pub fn triage(run: &mut Run, history: &History, opts: &Options) -> Triaged {
-    let mut timings = Timings::start();
+/// Complete the run's findings before anything reads them: code-window
+/// identities under the source root, and purls from SBOM components. After
+/// this the findings do not change, so the store can encode them while the
+/// gate runs.
+pub fn prepare(run: &mut Run, opts: &Options) {
     if let Some(root) = &opts.source_root {
         crate::fingerprint::apply_code_windows(run, root);
     }
     run.attach_sbom_purls();
-    timings.mark("fingerprints");
+}
+
+/// Correlate, compare with history, apply VEX and waivers (on a
+/// [`prepare`]d run).
+pub fn triage(run: &Run, history: &History, opts: &Options) -> Triaged {
+    let mut timings = Timings::start();
     let correlation = correlate::correlate(run, &opts.correlate);
     timings.mark("correlate");
     let (lifecycle, update) = lifecycle::compare(run, &correlation, history);
@@ -347,9 +354,26 @@ struct Scored {
     components: Vec<Option<crate::enrich::graph::ComponentFacts>>,
 }
 
-/// Decide a run.
+/// Prepare and decide a run.
 pub fn decide(
     run: &mut Run,
+    history: &History,
+    policy: &mut Policy,
+    opts: &Options,
+) -> Result<Decided> {
+    let mut timings = Timings::start();
+    prepare(run, opts);
+    timings.mark("fingerprints");
+    let mut d = decide_prepared(run, history, policy, opts)?;
+    timings.stages.append(&mut d.timings.stages);
+    timings.memory.append(&mut d.timings.memory);
+    d.timings = timings;
+    Ok(d)
+}
+
+/// Decide a [`prepare`]d run.
+pub fn decide_prepared(
+    run: &Run,
     history: &History,
     policy: &mut Policy,
     opts: &Options,

@@ -190,7 +190,26 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
     let mut opts = opts;
     opts.scoring = scoring(ctx, args, &run, store.as_ref())?;
     timings.mark("history and intelligence");
-    let mut decided = fixops::gate::decide(&mut run, &history, &mut policy, &opts)?;
+    let mut gate_timings = fixops::gate::Timings::start();
+    fixops::gate::prepare(&mut run, &opts);
+    gate_timings.mark("fingerprints");
+    timings.stages.append(&mut gate_timings.stages);
+    timings.memory.append(&mut gate_timings.memory);
+    let run = run;
+    // The findings are final now: the store encodes them on a second core
+    // while the gate runs.
+    let (decided, encoded) = std::thread::scope(|scope| {
+        let encoding = store
+            .is_some()
+            .then(|| scope.spawn(|| fixops::evidence::store::EncodedFindings::encode(&run)));
+        let decided = fixops::gate::decide_prepared(&run, &history, &mut policy, &opts);
+        let encoded = encoding.map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err("encoding the findings failed".into()))
+        });
+        (decided, encoded)
+    });
+    let mut decided = decided?;
     timings.stages.append(&mut decided.timings.stages);
     timings.memory.append(&mut decided.timings.memory);
     timings.restart();
@@ -210,10 +229,14 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
     report::write_verdict(format, &verdict, &opts, &mut out)?;
     timings.mark("render");
     // Render before recording: a run whose report cannot be produced is not recorded.
-    if let Some(s) = store.as_mut() {
+    if let (Some(s), Some(encoded)) = (store.as_mut(), encoded) {
+        let encoded = encoded.map_err(|message| fixops::error::Error::Store {
+            path: ctx.db.clone(),
+            message,
+        })?;
         // With an explicit baseline the store's lifecycle is left as it is.
         let update = args.baseline.is_none().then_some(&decided.update);
-        let rec = s.record(&run, Some(&verdict), update)?;
+        let rec = s.record_encoded(&run, encoded, Some(&verdict), update)?;
         eprintln!(
             "fixops: recorded as run {} in {}",
             rec.run_id,

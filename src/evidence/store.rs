@@ -10,7 +10,7 @@
 
 use crate::error::{Error, Result};
 use crate::run::Run;
-use crate::verdict::{Decision, Verdict};
+use crate::verdict::Verdict;
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -169,14 +169,28 @@ impl Store {
             conn,
             path: path.to_path_buf(),
         };
-        store
-            .conn
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| {
-                err(format!(
-                    "cannot enable WAL (is this an SQLite database?): {e}"
-                ))
-            })?;
+        // Two processes creating one store at once can both ask for WAL;
+        // SQLite reports the loser busy without waiting (the busy handler
+        // is skipped where waiting could deadlock), so retry here.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            match store.conn.pragma_update(None, "journal_mode", "WAL") {
+                Ok(()) => break,
+                Err(rusqlite::Error::SqliteFailure(f, _))
+                    if matches!(
+                        f.code,
+                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                    ) && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => {
+                    return Err(err(format!(
+                        "cannot enable WAL (is this an SQLite database?): {e}"
+                    )));
+                }
+            }
+        }
         store
             .conn
             .pragma_update(None, "synchronous", "NORMAL")
@@ -233,8 +247,31 @@ impl Store {
         verdict: Option<&Verdict>,
         lifecycle: Option<&crate::lifecycle::LifecycleUpdate>,
     ) -> Result<Recorded> {
+        let findings = EncodedFindings::encode(run).map_err(|m| Error::Store {
+            path: self.path.clone(),
+            message: m,
+        })?;
+        self.record_encoded(run, findings, verdict, lifecycle)
+    }
+
+    /// [`Store::record`] with the findings already encoded (by
+    /// [`EncodedFindings::encode`] on another core while the gate ran).
+    pub fn record_encoded(
+        &mut self,
+        run: &Run,
+        findings: EncodedFindings,
+        verdict: Option<&Verdict>,
+        lifecycle: Option<&crate::lifecycle::LifecycleUpdate>,
+    ) -> Result<Recorded> {
+        if findings.count != run.findings.len() {
+            return Err(self.err(format!(
+                "encoded findings are of another run ({} findings, the run has {})",
+                findings.count,
+                run.findings.len()
+            )));
+        }
         // Serialize and hash the contents before taking the write lock.
-        let blobs = run_blobs(run, verdict).map_err(|m| Error::Store {
+        let blobs = run_blobs(run, findings, verdict).map_err(|m| Error::Store {
             path: self.path.clone(),
             message: m,
         })?;
@@ -439,9 +476,16 @@ impl Store {
                 blobs.push((kind, sha));
             }
             let order = |k: &str| {
-                ["findings", "components", "statements", "verdict", "issues"]
-                    .iter()
-                    .position(|x| *x == k)
+                [
+                    "findings",
+                    "components",
+                    "statements",
+                    "verdict",
+                    "issues",
+                    "outcomes",
+                ]
+                .iter()
+                .position(|x| *x == k)
             };
             blobs.sort_by_key(|(k, _)| order(k));
             let blob_refs: Vec<(&str, &str)> = blobs
@@ -758,121 +802,193 @@ fn snapshot_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Snapshot> {
 }
 
 /// The run's contents as JSON blobs: findings (compact), components, VEX
-/// statements and, for `decide`, the verdict.
-/// `(kind, JSON bytes, SHA-256 hex)`.
+/// statements and, for `decide`, the verdict summary, the issues and each
+/// finding's outcome (its issue and decision).
+/// `(kind, stored bytes, SHA-256 hex of the stored bytes)`.
 type Blob = (&'static str, Vec<u8>, String);
 
-fn run_blobs(run: &Run, verdict: Option<&Verdict>) -> std::result::Result<Vec<Blob>, String> {
-    #[derive(serde::Serialize)]
-    struct F<'a> {
-        fp: &'a str,
-        tool: &'a str,
-        rule: Option<&'a str>,
-        sev: &'static str,
-        score: Option<f64>,
-        path: Option<&'a str>,
-        line: Option<u32>,
-        vuln: Option<&'a str>,
-        #[serde(skip_serializing_if = "<[String]>::is_empty")]
-        aliases: &'a [String],
-        purl: Option<&'a str>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pkg: Option<&'a str>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        version: Option<&'a str>,
-        #[serde(skip_serializing_if = "<[crate::model::Sym]>::is_empty")]
-        cwes: &'a [crate::model::Sym],
-        input: u32,
-        decision: &'static str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        issue: Option<&'a str>,
-    }
-    let findings: Vec<F<'_>> = run
-        .findings
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let loc = f.primary_location();
-            let v = f.vulnerability.as_ref();
-            F {
-                fp: &f.fingerprint.value,
-                tool: &f.tool.name,
-                rule: f.rule_id.as_deref(),
-                sev: f.severity.as_str(),
-                score: f.score,
-                path: loc.and_then(|l| l.uri.as_deref()),
-                line: loc.and_then(|l| l.start_line),
-                vuln: v.map(|v| v.id.as_str()),
-                aliases: v.map(|v| v.aliases.as_slice()).unwrap_or(&[]),
-                purl: v
-                    .and_then(|v| v.package.as_ref())
-                    .and_then(|p| p.purl.as_deref()),
-                pkg: v
-                    .and_then(|v| v.package.as_ref())
-                    .and_then(|p| p.name.as_deref()),
-                version: v
-                    .and_then(|v| v.package.as_ref())
-                    .and_then(|p| p.version.as_deref()),
-                cwes: &f.cwes,
-                input: run.finding_input[i],
-                decision: verdict
-                    .map_or(Decision::Allow, |v| v.decision_of(i))
-                    .as_str(),
-                issue: verdict.and_then(|v| v.issue_of(i)),
+/// A run's findings as the store keeps them: compact JSON, LZ4-compressed,
+/// with the digest of the stored bytes. Encoding depends on the findings
+/// alone, so `decide` does it on a second core while the gate runs.
+#[derive(Debug)]
+pub struct EncodedFindings {
+    data: Vec<u8>,
+    digest: String,
+    count: usize,
+}
+
+impl EncodedFindings {
+    /// Encode the run's findings (streamed: no intermediate JSON copy).
+    pub fn encode(run: &Run) -> std::result::Result<EncodedFindings, String> {
+        struct All<'a>(&'a Run);
+        impl serde::Serialize for All<'_> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
+                let run = self.0;
+                s.collect_seq(run.findings.iter().enumerate().map(|(i, f)| {
+                    StoredFinding::of(f, run.finding_input.get(i).copied().unwrap_or(0))
+                }))
             }
+        }
+        let (data, digest) = pack_json(&All(run))?;
+        Ok(EncodedFindings {
+            data,
+            digest,
+            count: run.findings.len(),
         })
-        .collect();
-    let enc = |kind: &'static str,
-               v: &dyn erased::Ser,
-               hint: usize|
-     -> std::result::Result<Blob, String> {
-        let data = pack(&v.to_json(hint)?);
-        let digest = hex::encode(Sha256::digest(&data));
+    }
+}
+
+/// One finding as the findings blob keeps it.
+#[derive(serde::Serialize)]
+struct StoredFinding<'a> {
+    fp: &'a str,
+    tool: &'a str,
+    rule: Option<&'a str>,
+    sev: &'static str,
+    score: Option<f64>,
+    path: Option<&'a str>,
+    line: Option<u32>,
+    vuln: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    aliases: &'a [String],
+    purl: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pkg: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[crate::model::Sym]>::is_empty")]
+    cwes: &'a [crate::model::Sym],
+    input: u32,
+}
+
+impl<'a> StoredFinding<'a> {
+    fn of(f: &'a crate::model::Finding, input: u32) -> Self {
+        let loc = f.primary_location();
+        let v = f.vulnerability.as_deref();
+        let p = v.and_then(|v| v.package.as_ref());
+        StoredFinding {
+            fp: &f.fingerprint.value,
+            tool: &f.tool.name,
+            rule: f.rule_id.as_deref(),
+            sev: f.severity.as_str(),
+            score: f.score,
+            path: loc.and_then(|l| l.uri.as_deref()),
+            line: loc.and_then(|l| l.start_line),
+            vuln: v.map(|v| v.id.as_str()),
+            aliases: v.map(|v| v.aliases.as_slice()).unwrap_or(&[]),
+            purl: p.and_then(|p| p.purl.as_deref()),
+            pkg: p.and_then(|p| p.name.as_deref()),
+            version: p.and_then(|p| p.version.as_deref()),
+            cwes: &f.cwes,
+            input,
+        }
+    }
+}
+
+fn run_blobs(
+    run: &Run,
+    findings: EncodedFindings,
+    verdict: Option<&Verdict>,
+) -> std::result::Result<Vec<Blob>, String> {
+    let enc = |kind: &'static str, v: &dyn erased::Ser| -> std::result::Result<Blob, String> {
+        let (data, digest) = pack_json(v)?;
         Ok((kind, data, digest))
     };
-    // The findings are the largest part: serialize them on a second core.
-    std::thread::scope(|scope| {
-        let big = scope.spawn(|| enc("findings", &findings, findings.len() * 300));
-        let mut out = Vec::new();
-        let components: Vec<_> = run.components.iter().map(|(i, c)| (i, c)).collect();
-        out.push(enc("components", &components, components.len() * 200)?);
-        let statements: Vec<_> = run.statements.iter().map(|(i, s)| (i, s)).collect();
-        out.push(enc("statements", &statements, statements.len() * 200)?);
-        if let Some(v) = verdict {
-            out.push(enc("verdict", &v.summary(), 64 << 10)?);
-            out.push(enc("issues", &v.issue_records(), v.issues.len() * 220)?);
+    let mut out = vec![("findings", findings.data, findings.digest)];
+    let components: Vec<_> = run.components.iter().map(|(i, c)| (i, c)).collect();
+    out.push(enc("components", &components)?);
+    let statements: Vec<_> = run.statements.iter().map(|(i, s)| (i, s)).collect();
+    out.push(enc("statements", &statements)?);
+    if let Some(v) = verdict {
+        /// Each finding's issue (index into the issues blob) and decision.
+        struct Outcomes<'a>(&'a Verdict);
+        impl serde::Serialize for Outcomes<'_> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.outcomes.iter().map(|o| (o.issue, o.decision)))
+            }
         }
-        out.insert(
-            0,
-            big.join()
-                .map_err(|_| "serializing findings failed".to_string())??,
-        );
-        Ok(out)
-    })
+        struct Issues<'a>(&'a Verdict);
+        impl serde::Serialize for Issues<'_> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.issue_records())
+            }
+        }
+        // The issues are the larger part: encode them on a second core.
+        let (issues, rest) = std::thread::scope(|scope| {
+            let issues = scope.spawn(|| enc("issues", &Issues(v)));
+            let rest = (|| {
+                Ok::<_, String>([
+                    enc("verdict", &v.summary())?,
+                    enc("outcomes", &Outcomes(v))?,
+                ])
+            })();
+            (issues.join(), rest)
+        });
+        let issues = issues.map_err(|_| "encoding the issues failed".to_string())??;
+        let [summary, outcomes] = rest?;
+        out.push(summary);
+        out.push(issues);
+        out.push(outcomes);
+    }
+    Ok(out)
 }
 
-/// Stored blobs are LZ4-compressed JSON (size-prefixed), a quarter of the
-/// bytes for SQLite and its WAL to write.
-fn pack(json: &[u8]) -> Vec<u8> {
-    lz4_flex::compress_prepend_size(json)
+/// Stored blobs are LZ4-compressed JSON, a quarter of the bytes for SQLite
+/// and its WAL to write. Written as LZ4 frames, streamed from the
+/// serializer (see [`erased::Ser::pack`]); blobs of stores written before
+/// that are size-prefixed LZ4 blocks, and are still read.
+fn pack_json(v: &dyn erased::Ser) -> std::result::Result<(Vec<u8>, String), String> {
+    let data = v.pack()?;
+    let digest = hex::encode(Sha256::digest(&data));
+    Ok((data, digest))
 }
+
+/// The first bytes of an LZ4 frame.
+const LZ4_FRAME_MAGIC: [u8; 4] = [0x04, 0x22, 0x4d, 0x18];
 
 fn unpack(stored: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    if stored.starts_with(&LZ4_FRAME_MAGIC) {
+        use std::io::Read;
+        let mut out = Vec::with_capacity(stored.len() * 4);
+        match lz4_flex::frame::FrameDecoder::new(stored).read_to_end(&mut out) {
+            Ok(_) => return Ok(out),
+            // A size-prefixed block whose size happens to spell the magic.
+            Err(e) => {
+                return lz4_flex::decompress_size_prepended(stored)
+                    .map_err(|_| format!("stored data is corrupt: {e}"));
+            }
+        }
+    }
     lz4_flex::decompress_size_prepended(stored).map_err(|e| format!("stored data is corrupt: {e}"))
 }
 
 mod erased {
-    /// Serialize any value to JSON bytes (keeps `run_blobs` free of generics).
+    /// Serialize any value to LZ4-compressed JSON (keeps `run_blobs` free
+    /// of generics).
     pub trait Ser {
-        fn to_json(&self, size_hint: usize) -> Result<Vec<u8>, String>;
+        fn pack(&self) -> Result<Vec<u8>, String>;
     }
     impl<T: serde::Serialize + ?Sized> Ser for T {
-        fn to_json(&self, size_hint: usize) -> Result<Vec<u8>, String> {
-            // Pre-sized: growing a 50 MB buffer by doubling costs copies and
-            // fresh pages.
-            let mut out = Vec::with_capacity(size_hint);
-            serde_json::to_writer(&mut out, self).map_err(|e| e.to_string())?;
-            Ok(out)
+        fn pack(&self) -> Result<Vec<u8>, String> {
+            // A content checksum lets a torn blob be told from a short one.
+            let info = lz4_flex::frame::FrameInfo::new().content_checksum(true);
+            let mut enc = lz4_flex::frame::FrameEncoder::with_frame_info(info, Vec::new());
+            {
+                // Whole LZ4 blocks reach the encoder, not one token at a time.
+                let mut w = std::io::BufWriter::with_capacity(64 << 10, &mut enc);
+                serde_json::to_writer(&mut w, self).map_err(|e| e.to_string())?;
+                std::io::Write::flush(&mut w).map_err(|e| e.to_string())?;
+            }
+            enc.finish().map_err(|e| e.to_string())
         }
     }
 }
@@ -955,7 +1071,7 @@ fn apply_lifecycle(
         .cloned()
         .collect();
     st.fingerprints.extend(fresh);
-    let data = pack(&serde_json::to_vec(&st).map_err(|e| e.to_string())?);
+    let data = erased::Ser::pack(&st)?;
     tx.execute(
         "INSERT OR REPLACE INTO lifecycle_state VALUES (?1, ?2, ?3)",
         params![meta.project, branch, data],
@@ -1304,6 +1420,20 @@ mod tests {
         drop(s);
         let err = Store::open(&db).err().unwrap().to_string();
         assert!(err.contains("schema version 99 is newer"), "{err}");
+    }
+
+    #[test]
+    fn blobs_read_both_lz4_frames_and_older_size_prefixed_blocks() {
+        let json = br#"[{"fp":"a"},{"fp":"b"}]"#;
+        let framed =
+            erased::Ser::pack(&serde_json::from_slice::<serde_json::Value>(json).unwrap()).unwrap();
+        assert!(framed.starts_with(&LZ4_FRAME_MAGIC));
+        assert_eq!(unpack(&framed).unwrap(), json.to_vec());
+        let block = lz4_flex::compress_prepend_size(json);
+        assert_eq!(unpack(&block).unwrap(), json.to_vec());
+        let mut torn = framed.clone();
+        torn.truncate(framed.len() - 3);
+        assert!(unpack(&torn).unwrap_err().contains("corrupt"));
     }
 
     #[test]

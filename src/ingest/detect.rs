@@ -147,7 +147,9 @@ fn detect_json(t: &str) -> Result<Detected, String> {
         }
     }
     let mut seen: Vec<String> = Vec::new();
-    let mut scanner = TopLevel::new(t);
+    // Keys that decide the format whatever their value: the scan stops at
+    // them rather than skipping a value that may be the whole file.
+    let mut scanner = TopLevel::new(t).decisive(&["runs", "bomFormat", "spdxVersion", "@graph"]);
     let mut context: Option<String> = None;
     let mut schema: Option<String> = None;
     while let Some(e) = scanner.next_entry() {
@@ -231,6 +233,9 @@ struct TopLevel<'a> {
     done: bool,
     broken: bool,
     trailing_value: bool,
+    /// Keys returned (with an empty value) without scanning their value;
+    /// the scan ends there.
+    decisive: &'static [&'static str],
 }
 
 impl<'a> TopLevel<'a> {
@@ -243,7 +248,13 @@ impl<'a> TopLevel<'a> {
             done: false,
             broken: false,
             trailing_value: false,
+            decisive: &[],
         }
+    }
+
+    fn decisive(mut self, keys: &'static [&'static str]) -> Self {
+        self.decisive = keys;
+        self
     }
 
     fn ws(&mut self) {
@@ -362,6 +373,10 @@ impl<'a> TopLevel<'a> {
         }
         self.i += 1;
         self.ws();
+        if self.decisive.contains(&key) {
+            self.done = true;
+            return Some(Entry { key, value: "" });
+        }
         let vstart = self.i;
         if !self.skip_value() {
             return self.fail();
