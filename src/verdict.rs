@@ -269,14 +269,14 @@ pub struct IssueVerdict {
     pub merged_by: Vec<Strategy>,
     /// The VEX statement that applies.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub vex: Option<crate::vex::Applied>,
+    pub vex: Option<Box<crate::vex::Applied>>,
     /// The waiver that applies.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub waiver: Option<Waiver>,
+    pub waiver: Option<Box<Waiver>>,
     /// Where the affected component sits in the SBOM graph: direct or
     /// transitive, depth, one path from the root, dependents.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub component: Option<crate::enrich::graph::ComponentFacts>,
+    pub component: Option<Box<crate::enrich::graph::ComponentFacts>>,
     /// Scoring at a glance (full factors in `assessments`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub risk: Option<crate::score::RiskSummary>,
@@ -713,9 +713,9 @@ impl Verdict {
                     findings: is.members,
                     fingerprints: is.fingerprints,
                     merged_by: is.merged_by,
-                    vex: triage.vex[k].clone(),
-                    waiver: triage.waived[k].map(|w| triage.waivers[w].clone()),
-                    component: components.next().flatten(),
+                    vex: triage.vex[k].clone().map(Box::new),
+                    waiver: triage.waived[k].map(|w| Box::new(triage.waivers[w].clone())),
+                    component: components.next().flatten().map(Box::new),
                     risk: risk.next(),
                     decision,
                 }

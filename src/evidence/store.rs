@@ -270,11 +270,38 @@ impl Store {
                 run.findings.len()
             )));
         }
-        // Serialize and hash the contents before taking the write lock.
-        let blobs = run_blobs(run, findings, verdict).map_err(|m| Error::Store {
+        // Serialize and hash the contents before taking the write lock; the
+        // next lifecycle state is encoded on a second core meanwhile.
+        let store_err = |message: String| Error::Store {
             path: self.path.clone(),
-            message: m,
-        })?;
+            message,
+        };
+        let state = match lifecycle {
+            Some(_) => {
+                let branch = run.meta.branch.as_deref().unwrap_or("");
+                let version = data_version(&self.conn).map_err(store_err)?;
+                Some((
+                    version,
+                    read_state(&self.conn, &run.meta.project, branch).map_err(store_err)?,
+                ))
+            }
+            None => None,
+        };
+        let (blobs, prepared) = std::thread::scope(|scope| {
+            let prepared = state.as_ref().zip(lifecycle).map(|((version, st), u)| {
+                scope.spawn(move || {
+                    encode_next_state(st, &run.meta, u).map(|data| PreparedState {
+                        data_version: *version,
+                        data,
+                    })
+                })
+            });
+            let blobs = run_blobs(run, findings, verdict);
+            // A failed preparation is redone inside the transaction.
+            let prepared = prepared.and_then(|h| h.join().ok()).and_then(Result::ok);
+            (blobs, prepared)
+        });
+        let blobs = blobs.map_err(store_err)?;
         let inputs: Vec<(String, String)> = run
             .inputs
             .iter()
@@ -370,7 +397,7 @@ impl Store {
             }
         }
         if let Some(u) = lifecycle {
-            apply_lifecycle(&tx, run_id, &run.meta, u).map_err(|m| Error::Store {
+            apply_lifecycle(&tx, run_id, &run.meta, u, prepared).map_err(|m| Error::Store {
                 path: self.path.clone(),
                 message: format!("recording the lifecycle failed, nothing was written: {m}"),
             })?;
@@ -1004,6 +1031,12 @@ struct LifecycleState {
     fingerprints: Vec<(String, String)>,
 }
 
+/// SQLite's `data_version`: changes when another connection commits.
+fn data_version(conn: &Connection) -> std::result::Result<i64, String> {
+    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+        .map_err(|e| e.to_string())
+}
+
 fn read_state(
     conn: &Connection,
     project: &str,
@@ -1024,54 +1057,88 @@ fn read_state(
     }
 }
 
+/// The stored lifecycle state with a run's delta applied, encoded. Built
+/// from borrowed strings: a first run of 200k issues copies none of them.
+fn encode_next_state(
+    st: &LifecycleState,
+    meta: &crate::run::RunMeta,
+    u: &crate::lifecycle::LifecycleUpdate,
+) -> std::result::Result<Vec<u8>, String> {
+    use std::collections::{HashMap, HashSet};
+    type Entry<'a> = (&'a str, &'a str, &'a str, &'a str, Option<&'a str>);
+    #[derive(serde::Serialize)]
+    struct Next<'a> {
+        issues: Vec<Entry<'a>>,
+        fingerprints: Vec<(&'a str, &'a str)>,
+    }
+    let mut issues: Vec<Entry<'_>> = Vec::with_capacity(st.issues.len() + u.new.len());
+    issues.extend(
+        st.issues
+            .iter()
+            .map(|(i, id, sev, first, fixed)| (&**i, &**id, &**sev, &**first, fixed.as_deref())),
+    );
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(issues.len() + u.new.len());
+    for (k, e) in issues.iter().enumerate() {
+        index.insert(e.0, k);
+    }
+    for (identity, id, sev) in &u.new {
+        if let std::collections::hash_map::Entry::Vacant(v) = index.entry(identity) {
+            v.insert(issues.len());
+            issues.push((identity, id, sev, &meta.time, None));
+        }
+    }
+    for identity in &u.reintroduced {
+        if let Some(&i) = index.get(identity.as_str()) {
+            issues[i].4 = None;
+        }
+    }
+    for (identity, _, _) in &u.fixed {
+        if let Some(&i) = index.get(identity.as_str()) {
+            issues[i].4 = Some(&meta.time);
+        }
+    }
+    let known: HashSet<&str> = st.fingerprints.iter().map(|(f, _)| f.as_str()).collect();
+    let mut fingerprints: Vec<(&str, &str)> = st
+        .fingerprints
+        .iter()
+        .map(|(f, i)| (f.as_str(), i.as_str()))
+        .collect();
+    fingerprints.extend(
+        u.fingerprints
+            .iter()
+            .filter(|(f, _)| !known.contains(f.as_str()))
+            .map(|(f, i)| (f.as_str(), i.as_str())),
+    );
+    erased::Ser::pack(&Next {
+        issues,
+        fingerprints,
+    })
+}
+
+/// A lifecycle state encoded before the recording transaction, with the
+/// store's `data_version` it was read at.
+struct PreparedState {
+    data_version: i64,
+    data: Vec<u8>,
+}
+
 /// Apply a lifecycle delta to the stored state, inside the recording
-/// transaction (so two concurrent runs merge rather than overwrite).
+/// transaction (so two concurrent runs merge rather than overwrite). The
+/// state encoded beforehand is used when no other connection has committed
+/// since it was read; otherwise it is read and merged again here.
 fn apply_lifecycle(
     tx: &rusqlite::Transaction<'_>,
     run_id: i64,
     meta: &crate::run::RunMeta,
     u: &crate::lifecycle::LifecycleUpdate,
+    prepared: Option<PreparedState>,
 ) -> std::result::Result<(), String> {
-    use std::collections::{HashMap, HashSet};
     let branch = meta.branch.as_deref().unwrap_or("");
-    let mut st = read_state(tx, &meta.project, branch)?;
-    let mut index: HashMap<String, usize> = st
-        .issues
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.0.clone(), i))
-        .collect();
-    for (identity, id, sev) in &u.new {
-        if !index.contains_key(identity) {
-            index.insert(identity.clone(), st.issues.len());
-            st.issues.push((
-                identity.clone(),
-                id.clone(),
-                sev.clone(),
-                meta.time.clone(),
-                None,
-            ));
-        }
-    }
-    for identity in &u.reintroduced {
-        if let Some(&i) = index.get(identity) {
-            st.issues[i].4 = None;
-        }
-    }
-    for (identity, _, _) in &u.fixed {
-        if let Some(&i) = index.get(identity) {
-            st.issues[i].4 = Some(meta.time.clone());
-        }
-    }
-    let known: HashSet<&str> = st.fingerprints.iter().map(|(f, _)| f.as_str()).collect();
-    let fresh: Vec<(String, String)> = u
-        .fingerprints
-        .iter()
-        .filter(|(f, _)| !known.contains(f.as_str()))
-        .cloned()
-        .collect();
-    st.fingerprints.extend(fresh);
-    let data = erased::Ser::pack(&st)?;
+    let now = data_version(tx)?;
+    let data = match prepared {
+        Some(p) if p.data_version == now => p.data,
+        _ => encode_next_state(&read_state(tx, &meta.project, branch)?, meta, u)?,
+    };
     tx.execute(
         "INSERT OR REPLACE INTO lifecycle_state VALUES (?1, ?2, ?3)",
         params![meta.project, branch, data],
@@ -1434,6 +1501,54 @@ mod tests {
         let mut torn = framed.clone();
         torn.truncate(framed.len() - 3);
         assert!(unpack(&torn).unwrap_err().contains("corrupt"));
+    }
+
+    #[test]
+    fn a_lifecycle_state_prepared_before_another_commit_is_merged_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        let meta = crate::run::RunMeta {
+            project: "p".into(),
+            branch: None,
+            time: "2026-11-01T00:00:00Z".into(),
+            command: "decide".into(),
+        };
+        let u = crate::lifecycle::LifecycleUpdate {
+            new: vec![("id-a".into(), "I-a".into(), "high".into())],
+            ..Default::default()
+        };
+        let tx = s.conn.transaction().unwrap();
+        // Prepared at an older data_version: ignored, the state is rebuilt.
+        let stale = PreparedState {
+            data_version: data_version(&tx).unwrap() - 1,
+            data: b"not a state".to_vec(),
+        };
+        apply_lifecycle(&tx, 1, &meta, &u, Some(stale)).unwrap();
+        tx.commit().unwrap();
+        let st = read_state(&s.conn, "p", "").unwrap();
+        assert_eq!(st.issues.len(), 1);
+        assert_eq!(st.issues[0].0, "id-a");
+        assert_eq!(st.issues[0].3, "2026-11-01T00:00:00Z");
+        // Prepared at the current version: used as it is.
+        let u2 = crate::lifecycle::LifecycleUpdate {
+            new: vec![("id-b".into(), "I-b".into(), "low".into())],
+            ..Default::default()
+        };
+        let current = read_state(&s.conn, "p", "").unwrap();
+        let tx = s.conn.transaction().unwrap();
+        let fresh = PreparedState {
+            data_version: data_version(&tx).unwrap(),
+            data: encode_next_state(&current, &meta, &u2).unwrap(),
+        };
+        apply_lifecycle(&tx, 2, &meta, &u2, Some(fresh)).unwrap();
+        tx.commit().unwrap();
+        let ids: Vec<String> = read_state(&s.conn, "p", "")
+            .unwrap()
+            .issues
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(ids, ["id-a", "id-b"]);
     }
 
     #[test]
