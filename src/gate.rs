@@ -146,7 +146,7 @@ pub struct Triaged {
     /// Assessment summary of each issue.
     pub risk: Vec<RiskSummary>,
     /// SBOM graph facts of each issue's component (SCA issues on an SBOM component).
-    pub components: Vec<Option<crate::enrich::graph::ComponentFacts>>,
+    pub components: Vec<Option<Box<crate::enrich::graph::ComponentFacts>>>,
     /// Stage timings.
     pub timings: Timings,
 }
@@ -306,14 +306,15 @@ fn score_issues(
         )
     });
     let today = waiver::today(&run.meta.time);
-    let mut cache: HashMap<String, usize> = HashMap::new();
+    let mut cache: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut key: Vec<u8> = Vec::with_capacity(256);
     let mut assessments = Vec::new();
     let mut out = Vec::with_capacity(c.issues.len());
     let mut components = Vec::with_capacity(c.issues.len());
     let mut summaries: Vec<RiskSummary> = Vec::new();
     for (k, v) in vex.iter().enumerate().take(c.issues.len()) {
         let (mut facts, component) = facts_of(run, c, k, v.as_ref(), graph.as_ref(), opts);
-        components.push(component);
+        components.push(component.map(Box::new));
         // Issues whose facts and intelligence are equal share one assessment:
         // key on what KEV and EPSS say, not on which CVE said it.
         let s = &opts.scoring;
@@ -327,14 +328,22 @@ fn score_issues(
             cve.clear();
         }
         facts.ids.clear();
-        let key = serde_json::to_string(&(&facts, &lookup)).unwrap_or_default();
-        let idx = *cache.entry(key).or_insert_with(|| {
-            let rules = crate::score::Rules::embedded();
-            assessments.push(crate::score::assess_looked_up(
-                rules, &facts, lookup, &s.context, &s.mttr, today,
-            ));
-            assessments.len() - 1
-        });
+        // The key is written into one reused buffer; only new keys are kept.
+        key.clear();
+        if serde_json::to_writer(&mut key, &(&facts, &lookup)).is_err() {
+            key.clear();
+        }
+        let idx = match cache.get(key.as_slice()) {
+            Some(&idx) => idx,
+            None => {
+                let rules = crate::score::Rules::embedded();
+                assessments.push(crate::score::assess_looked_up(
+                    rules, &facts, lookup, &s.context, &s.mttr, today,
+                ));
+                cache.insert(key.clone(), assessments.len() - 1);
+                assessments.len() - 1
+            }
+        };
         if summaries.len() <= idx {
             summaries.push(RiskSummary::of(idx, &assessments[idx]));
         }
@@ -351,7 +360,7 @@ fn score_issues(
 struct Scored {
     assessments: Vec<Assessment>,
     risk: Vec<RiskSummary>,
-    components: Vec<Option<crate::enrich::graph::ComponentFacts>>,
+    components: Vec<Option<Box<crate::enrich::graph::ComponentFacts>>>,
 }
 
 /// Prepare and decide a run.

@@ -304,7 +304,7 @@ pub struct Triage<'a> {
     /// Summary per issue.
     pub risk: Vec<crate::score::RiskSummary>,
     /// SBOM graph facts per issue.
-    pub components: Vec<Option<crate::enrich::graph::ComponentFacts>>,
+    pub components: Vec<Option<Box<crate::enrich::graph::ComponentFacts>>>,
     /// Intelligence snapshots used.
     pub intel: IntelInfo,
 }
@@ -715,7 +715,7 @@ impl Verdict {
                     merged_by: is.merged_by,
                     vex: triage.vex[k].clone().map(Box::new),
                     waiver: triage.waived[k].map(|w| Box::new(triage.waivers[w].clone())),
-                    component: components.next().flatten().map(Box::new),
+                    component: components.next().flatten(),
                     risk: risk.next(),
                     decision,
                 }

@@ -788,25 +788,33 @@ fn read_props(raw: Option<&RawValue>) -> PropInfo {
 /// The property bag as compact JSON text; `None` when absent, null or empty.
 fn compact_props(raw: Option<&RawValue>) -> Option<String> {
     let text = raw?.get();
-    let mut out = String::with_capacity(text.len());
-    let mut in_str = false;
-    let mut escaped = false;
-    for c in text.chars() {
-        if in_str {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_str = false;
+    let bytes = text.as_bytes();
+    let out = if !bytes.iter().any(u8::is_ascii_whitespace) {
+        // Already compact (what generators write): one exact-size copy.
+        text.to_owned()
+    } else {
+        // JSON whitespace is ASCII, and ASCII bytes never occur inside a
+        // multi-byte UTF-8 sequence, so this works on bytes.
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut in_str = false;
+        let mut escaped = false;
+        for &c in bytes {
+            if in_str {
+                out.push(c);
+                if escaped {
+                    escaped = false;
+                } else if c == b'\\' {
+                    escaped = true;
+                } else if c == b'"' {
+                    in_str = false;
+                }
+            } else if !c.is_ascii_whitespace() {
+                in_str = c == b'"';
+                out.push(c);
             }
-        } else if !c.is_ascii_whitespace() {
-            in_str = c == '"';
-            out.push(c);
         }
-    }
-    out.shrink_to_fit();
+        String::from_utf8(out).ok()?
+    };
     (out != "{}" && out != "null").then_some(out)
 }
 
@@ -1647,7 +1655,7 @@ fn join_uri(base: &str, rel: &str) -> String {
 /// Substitute `{n}` placeholders with `arguments` (SARIF §3.11.5); `{{` and
 /// `}}` stand for literal braces. A placeholder without an argument stays.
 fn substitute(template: &str, arguments: &[String]) -> String {
-    if !template.contains(['{', '}']) {
+    if memchr::memchr2(b'{', b'}', template.as_bytes()).is_none() {
         return template.to_owned();
     }
     let args_len: usize = arguments.iter().map(String::len).sum();
@@ -2318,12 +2326,23 @@ mod tests {
     fn properties_are_kept_compact() {
         let d = read(&log(r#"{"tool": {"driver": {"name": "T"}}, "results": [
                 {"message": {"text": "m"}, "properties": { "k" : "a b",  "n": [1, 2] }},
-                {"message": {"text": "m"}, "properties": {}}]}"#));
+                {"message": {"text": "m"}, "properties": {}},
+                {"message": {"text": "m"}, "properties": {"q":"\" é ","x":1}},
+                {"message": {"text": "m"}, "properties": {
+                    "q" : "\\" , "é" : "ü \" x" }}]}"#));
         assert_eq!(
             d.findings[0].properties.as_deref(),
             Some(r#"{"k":"a b","n":[1,2]}"#)
         );
         assert_eq!(d.findings[1].properties, None);
+        assert_eq!(
+            d.findings[2].properties.as_deref(),
+            Some(r#"{"q":"\" é ","x":1}"#)
+        );
+        assert_eq!(
+            d.findings[3].properties.as_deref(),
+            Some(r#"{"q":"\\","é":"ü \" x"}"#)
+        );
     }
 
     #[test]
