@@ -599,6 +599,8 @@ impl Verdict {
         let mut reason_index: std::collections::HashMap<(Decision, &str), usize> =
             Default::default();
         let mut reason_list: Vec<Reason> = Vec::new();
+        let mut hit_sets: crate::model::FastMap<usize, usize> = Default::default();
+        let mut set_counts: Vec<(&std::sync::Arc<[RuleHit]>, usize)> = Vec::new();
         let mut outcomes = Vec::with_capacity(run.findings.len());
         let mut suppressed = 0;
         for (i, f) in run.findings.iter().enumerate() {
@@ -617,17 +619,15 @@ impl Verdict {
                     .unwrap_or(Decision::Allow)
             };
             *by_decision.entry(decision).or_default() += 1;
-            for h in hits.iter().filter(|_| !exempt) {
-                match reason_index.get(&(h.decision, h.rule.as_str())) {
-                    Some(&k) => reason_list[k].findings += 1,
+            if !exempt && !hits.is_empty() {
+                // Findings of one policy class share one hit list: count the
+                // lists here, the rules in them once per list below.
+                let key = std::sync::Arc::as_ptr(hits) as *const RuleHit as usize;
+                match hit_sets.get(&key) {
+                    Some(&k) => set_counts[k].1 += 1,
                     None => {
-                        reason_index.insert((h.decision, h.rule.as_str()), reason_list.len());
-                        reason_list.push(Reason {
-                            decision: h.decision,
-                            rule: h.rule.clone(),
-                            message: h.message.clone(),
-                            findings: 1,
-                        });
+                        hit_sets.insert(key, set_counts.len());
+                        set_counts.push((hits, 1));
                     }
                 }
             }
@@ -639,6 +639,22 @@ impl Verdict {
                 suppressed: is_suppressed,
                 rules: hits.clone(),
             });
+        }
+        for (hits, n) in set_counts {
+            for h in hits.iter() {
+                match reason_index.get(&(h.decision, h.rule.as_str())) {
+                    Some(&k) => reason_list[k].findings += n,
+                    None => {
+                        reason_index.insert((h.decision, h.rule.as_str()), reason_list.len());
+                        reason_list.push(Reason {
+                            decision: h.decision,
+                            rule: h.rule.clone(),
+                            message: h.message.clone(),
+                            findings: n,
+                        });
+                    }
+                }
+            }
         }
         for r in reason_list {
             reasons.insert((r.decision, r.rule.clone()), r);
