@@ -847,24 +847,32 @@ pub struct EncodedFindings {
 impl EncodedFindings {
     /// Encode the run's findings (streamed: no intermediate JSON copy).
     pub fn encode(run: &Run) -> std::result::Result<EncodedFindings, String> {
-        struct All<'a>(&'a Run);
-        impl serde::Serialize for All<'_> {
-            fn serialize<S: serde::Serializer>(
-                &self,
-                s: S,
-            ) -> std::result::Result<S::Ok, S::Error> {
-                let run = self.0;
-                s.collect_seq(run.findings.iter().enumerate().map(|(i, f)| {
-                    StoredFinding::of(f, run.finding_input.get(i).copied().unwrap_or(0))
-                }))
-            }
-        }
-        let (data, digest) = pack_json(&All(run))?;
+        let (data, digest) = pack_json(&SeqOf(|| {
+            run.findings
+                .iter()
+                .enumerate()
+                .map(|(i, f)| StoredFinding::of(f, run.finding_input.get(i).copied().unwrap_or(0)))
+        }))?;
         Ok(EncodedFindings {
             data,
             digest,
             count: run.findings.len(),
         })
+    }
+}
+
+/// Serializes what the closure yields as a JSON array, streamed (no
+/// intermediate vector).
+struct SeqOf<F>(F);
+
+impl<F, I> serde::Serialize for SeqOf<F>
+where
+    F: Fn() -> I,
+    I: IntoIterator,
+    I::Item: serde::Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
     }
 }
 
@@ -930,32 +938,17 @@ fn run_blobs(
     let statements: Vec<_> = run.statements.iter().map(|(i, s)| (i, s)).collect();
     out.push(enc("statements", &statements)?);
     if let Some(v) = verdict {
-        /// Each finding's issue (index into the issues blob) and decision.
-        struct Outcomes<'a>(&'a Verdict);
-        impl serde::Serialize for Outcomes<'_> {
-            fn serialize<S: serde::Serializer>(
-                &self,
-                s: S,
-            ) -> std::result::Result<S::Ok, S::Error> {
-                s.collect_seq(self.0.outcomes.iter().map(|o| (o.issue, o.decision)))
-            }
-        }
-        struct Issues<'a>(&'a Verdict);
-        impl serde::Serialize for Issues<'_> {
-            fn serialize<S: serde::Serializer>(
-                &self,
-                s: S,
-            ) -> std::result::Result<S::Ok, S::Error> {
-                s.collect_seq(self.0.issue_records())
-            }
-        }
         // The issues are the larger part: encode them on a second core.
         let (issues, rest) = std::thread::scope(|scope| {
-            let issues = scope.spawn(|| enc("issues", &Issues(v)));
+            let issues = scope.spawn(|| enc("issues", &SeqOf(|| v.issue_records())));
             let rest = (|| {
                 Ok::<_, String>([
                     enc("verdict", &v.summary())?,
-                    enc("outcomes", &Outcomes(v))?,
+                    // Each finding's issue (index into the issues blob) and decision.
+                    enc(
+                        "outcomes",
+                        &SeqOf(|| v.outcomes.iter().map(|o| (o.issue, o.decision))),
+                    )?,
                 ])
             })();
             (issues.join(), rest)
