@@ -364,7 +364,9 @@ fn main() {
             );
         }
         let db = dir.join("bench.db");
-        let steps: [(&str, Vec<&str>); 3] = [
+        let verdict = dir.join("verdict.json");
+        let verdict = verdict.to_str().unwrap();
+        let steps: [(&str, Vec<&str>); 4] = [
             (
                 "fixops ingest --no-store",
                 vec!["--no-store", "ingest", "--format", "json"],
@@ -373,6 +375,11 @@ fn main() {
             (
                 "fixops decide (stored)",
                 vec!["decide", "--format", "table"],
+            ),
+            // What a pipeline keeps: the full verdict, every finding in it.
+            (
+                "fixops decide --format json --output (stored)",
+                vec!["decide", "--format", "json", "--output", verdict],
             ),
         ];
         for (name, a) in steps {

@@ -494,6 +494,74 @@ fn output_file_is_written_atomically_with_tight_permissions() {
     assert!(leftovers.is_empty());
 }
 
+#[cfg(unix)]
+#[test]
+fn output_through_a_symlink_or_device_is_written_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("real.json");
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    fixops(&dir.path().join("f.db"))
+        .arg("decide")
+        .arg(fixture("example/sbom.cdx.json"))
+        .args(["--format", "json", "--output"])
+        .arg(&link)
+        .assert()
+        .code(0);
+    // The link is still a link (not replaced by a renamed file) and the
+    // verdict is in the file it points to.
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
+    assert_eq!(v["verdict"], "ALLOW");
+    // A directory is refused before anything is recorded.
+    let db = dir.path().join("g.db");
+    fixops(&db)
+        .arg("decide")
+        .arg(fixture("example/sbom.cdx.json"))
+        .arg("--output")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot write"));
+    assert_eq!(run_count(&db), 0);
+}
+
+#[test]
+fn a_report_that_cannot_be_rendered_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("f.db");
+    let template = dir.path().join("broken.md.j2");
+    std::fs::write(
+        &template,
+        "{% for x in v.reasons %}{{ x | no_such_filter }}{% endfor %}",
+    )
+    .unwrap();
+    let out = dir.path().join("verdict.md");
+    fixops(&db)
+        .arg("decide")
+        .arg(fixture("example/scan.sarif"))
+        .args(["--format", "markdown", "--template"])
+        .arg(&template)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("markdown template"));
+    assert_eq!(run_count(&db), 0);
+    assert!(!out.exists());
+    let leftovers = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("fixops-tmp"))
+        .count();
+    assert_eq!(leftovers, 0);
+}
+
 #[test]
 fn markdown_report() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,7 +1,7 @@
 //! `fixops decide`: ingest, evaluate the policies, record, report; the exit
 //! code is the decision.
 
-use super::{Context, InputArgs, emit};
+use super::{Context, InputArgs};
 use anyhow::Result;
 use clap::Args;
 use fixops::evidence::store::Store;
@@ -220,32 +220,51 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
         )));
     }
     let verdict = decided.verdict;
-    let mut out = Vec::new();
     let opts = report::Options {
         limit: args.limit,
         template,
         color: super::color_stdout() && args.output.is_none(),
     };
-    report::write_verdict(format, &verdict, &opts, &mut out)?;
-    timings.mark("render");
-    // Render before recording: a run whose report cannot be produced is not recorded.
-    if let (Some(s), Some(encoded)) = (store.as_mut(), encoded) {
-        let encoded = encoded.map_err(|message| fixops::error::Error::Store {
-            path: ctx.db.clone(),
-            message,
-        })?;
-        // With an explicit baseline the store's lifecycle is left as it is.
-        let update = args.baseline.is_none().then_some(&decided.update);
-        let rec = s.record_encoded(&run, encoded, Some(&verdict), update)?;
+    // The report is written on a second core while the run is recorded. The
+    // record commits only once the report is complete (a run whose report
+    // cannot be produced is not recorded), and an output file gets its name
+    // only after the commit.
+    let mut sink = super::Sink::create(args.output.as_deref())?;
+    let stopped = sink.error(std::io::Error::other("the report writer stopped"));
+    let recorded = std::thread::scope(|scope| -> Result<Option<_>> {
+        let sink = &mut sink;
+        let rendering = scope.spawn(|| -> fixops::error::Result<()> {
+            let written = report::write_verdict(format, &verdict, &opts, &mut *sink);
+            written.map_err(|e| sink.error(e))?;
+            sink.finish()
+        });
+        let rendered = move || rendering.join().unwrap_or(Err(stopped));
+        match (store.as_mut(), encoded) {
+            (Some(s), Some(encoded)) => {
+                let encoded = encoded.map_err(|message| fixops::error::Error::Store {
+                    path: ctx.db.clone(),
+                    message,
+                })?;
+                // With an explicit baseline the store's lifecycle is left as it is.
+                let update = args.baseline.is_none().then_some(&decided.update);
+                let rec = s.record_encoded_then(&run, encoded, Some(&verdict), update, rendered)?;
+                Ok(Some(rec))
+            }
+            _ => {
+                rendered()?;
+                Ok(None)
+            }
+        }
+    })?;
+    sink.persist()?;
+    if let Some(rec) = recorded {
         eprintln!(
             "fixops: recorded as run {} in {}",
             rec.run_id,
             ctx.db.display()
         );
     }
-    timings.mark("record");
-    emit(args.output.as_deref(), &out)?;
-    timings.mark("write");
+    timings.mark("render and record");
     if args.timings {
         let total: f64 = timings.stages.iter().map(|(_, s)| s).sum();
         for (stage, secs) in &timings.stages {
@@ -270,7 +289,6 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
     // large run (a tenth of a second for 200k findings).
     std::mem::forget(verdict);
     std::mem::forget(run);
-    std::mem::forget(out);
     Ok(code)
 }
 

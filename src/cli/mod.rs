@@ -214,24 +214,78 @@ pub fn color_stdout() -> bool {
 /// Write `bytes` to `path` atomically (temporary file + rename, mode 0600),
 /// or to stdout when `path` is `None` or `-`.
 pub fn emit(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
-    match path {
-        None => write_stdout(bytes),
-        Some(p) if p.as_os_str() == "-" => write_stdout(bytes),
-        Some(p) => {
-            let dir = p
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let tmp = dir.join(format!(".{name}.fixops-tmp-{}", std::process::id()));
-            let wrap = |e: std::io::Error| fixops::error::Error::Output {
-                path: p.to_path_buf(),
-                source: e,
-            };
-            {
+    let mut sink = Sink::create(path)?;
+    sink.write_all(bytes).map_err(|e| sink.error(e))?;
+    sink.persist()?;
+    Ok(())
+}
+
+/// Where a report goes, written as it is produced.
+///
+/// A file is written under a temporary name beside it (mode 0600) and
+/// appears under its own name only on [`Sink::persist`]; a sink dropped
+/// before that leaves nothing behind. Stdout is written through: a reader
+/// that closes the pipe early (`fixops … | head`) is not an error.
+pub struct Sink {
+    target: Target,
+    /// The reader of stdout went away: the rest is discarded.
+    closed: bool,
+}
+
+enum Target {
+    Stdout(std::io::BufWriter<std::io::Stdout>),
+    File {
+        path: PathBuf,
+        tmp: PathBuf,
+        out: Option<std::io::BufWriter<std::fs::File>>,
+    },
+}
+
+/// Buffer size for report output: a 200k-finding verdict is ~240 MB of JSON.
+const SINK_BUFFER: usize = 1 << 20;
+
+impl Sink {
+    /// Stdout for `None` or `-`, else a temporary file beside `path`.
+    pub fn create(path: Option<&Path>) -> fixops::error::Result<Sink> {
+        let target = match path {
+            None => Target::Stdout(std::io::BufWriter::with_capacity(
+                SINK_BUFFER,
+                std::io::stdout(),
+            )),
+            Some(p) if p.as_os_str() == "-" => Target::Stdout(std::io::BufWriter::with_capacity(
+                SINK_BUFFER,
+                std::io::stdout(),
+            )),
+            // A device, pipe or symlink (`/dev/null`, `/dev/stdout`, a
+            // FIFO) is written in place: renaming over it would replace it.
+            Some(p) if written_in_place(p) => {
+                let mut opts = std::fs::OpenOptions::new();
+                opts.write(true).truncate(true).create(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    opts.mode(0o600);
+                }
+                let file = opts.open(p).map_err(|e| fixops::error::Error::Output {
+                    path: p.to_path_buf(),
+                    source: e,
+                })?;
+                Target::File {
+                    path: p.to_path_buf(),
+                    tmp: PathBuf::new(),
+                    out: Some(std::io::BufWriter::with_capacity(SINK_BUFFER, file)),
+                }
+            }
+            Some(p) => {
+                let dir = p
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let tmp = dir.join(format!(".{name}.fixops-tmp-{}", std::process::id()));
                 let mut opts = std::fs::OpenOptions::new();
                 opts.write(true).create_new(true);
                 #[cfg(unix)]
@@ -239,27 +293,119 @@ pub fn emit(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
                     use std::os::unix::fs::OpenOptionsExt;
                     opts.mode(0o600);
                 }
-                let mut f = opts.open(&tmp).map_err(wrap)?;
-                f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| {
-                    let _ = std::fs::remove_file(&tmp);
-                    wrap(e)
+                let file = opts.open(&tmp).map_err(|e| fixops::error::Error::Output {
+                    path: p.to_path_buf(),
+                    source: e,
                 })?;
+                Target::File {
+                    path: p.to_path_buf(),
+                    tmp,
+                    out: Some(std::io::BufWriter::with_capacity(SINK_BUFFER, file)),
+                }
             }
-            std::fs::rename(&tmp, p).map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                wrap(e)
+        };
+        Ok(Sink {
+            target,
+            closed: false,
+        })
+    }
+
+    /// The error for a failed write to this sink.
+    pub fn error(&self, source: std::io::Error) -> fixops::error::Error {
+        let path = match &self.target {
+            Target::Stdout(_) => PathBuf::from("<stdout>"),
+            Target::File { path, .. } => path.clone(),
+        };
+        fixops::error::Error::Output { path, source }
+    }
+
+    /// Flush everything written. For a file, also sync it to disk (its
+    /// final name comes with [`Sink::persist`]).
+    pub fn finish(&mut self) -> fixops::error::Result<()> {
+        let r = match &mut self.target {
+            Target::Stdout(w) => match w.flush() {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r,
+            },
+            Target::File { out, tmp, .. } => match out {
+                Some(w) if !tmp.as_os_str().is_empty() => {
+                    w.flush().and_then(|()| w.get_ref().sync_all())
+                }
+                Some(w) => w.flush(),
+                None => Ok(()),
+            },
+        };
+        r.map_err(|e| self.error(e))
+    }
+
+    /// Finish, and give a file its final name.
+    pub fn persist(mut self) -> fixops::error::Result<()> {
+        self.finish()?;
+        if let Target::File { path, tmp, out } = &mut self.target
+            && !tmp.as_os_str().is_empty()
+        {
+            drop(out.take());
+            std::fs::rename(&*tmp, &*path).map_err(|e| fixops::error::Error::Output {
+                path: path.clone(),
+                source: e,
             })?;
-            Ok(())
+            // Renamed: nothing left for `drop` to remove.
+            tmp.clear();
+        }
+        Ok(())
+    }
+}
+
+/// Whether `path` exists as something other than a regular file.
+fn written_in_place(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file())
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        let r = match &mut self.target {
+            Target::Stdout(w) => w.write(buf),
+            Target::File { out, .. } => match out {
+                Some(w) => w.write(buf),
+                None => Ok(buf.len()),
+            },
+        };
+        match r {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::BrokenPipe
+                    && matches!(self.target, Target::Stdout(_)) =>
+            {
+                self.closed = true;
+                Ok(buf.len())
+            }
+            r => r,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.target {
+            Target::Stdout(w) => match w.flush() {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    self.closed = true;
+                    Ok(())
+                }
+                r => r,
+            },
+            Target::File { out, .. } => out.as_mut().map_or(Ok(()), |w| w.flush()),
         }
     }
 }
 
-fn write_stdout(bytes: &[u8]) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
-        // A closed pipe (`fixops ... | head`) is not an error of ours.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(e.into()),
+impl Drop for Sink {
+    fn drop(&mut self) {
+        if let Target::File { tmp, out, .. } = &mut self.target
+            && !tmp.as_os_str().is_empty()
+        {
+            drop(out.take());
+            let _ = std::fs::remove_file(&*tmp);
+        }
     }
 }

@@ -263,6 +263,22 @@ impl Store {
         verdict: Option<&Verdict>,
         lifecycle: Option<&crate::lifecycle::LifecycleUpdate>,
     ) -> Result<Recorded> {
+        self.record_encoded_then(run, findings, verdict, lifecycle, || Ok(()))
+    }
+
+    /// [`Store::record_encoded`], with `before_commit` called inside the
+    /// transaction after everything is written and before it commits. When
+    /// it fails, nothing is recorded and its error is returned: a caller
+    /// writes its report meanwhile (on another core) and joins it here, so
+    /// that a run whose report could not be produced is not recorded.
+    pub fn record_encoded_then(
+        &mut self,
+        run: &Run,
+        findings: EncodedFindings,
+        verdict: Option<&Verdict>,
+        lifecycle: Option<&crate::lifecycle::LifecycleUpdate>,
+        before_commit: impl FnOnce() -> Result<()>,
+    ) -> Result<Recorded> {
         if findings.count != run.findings.len() {
             return Err(self.err(format!(
                 "encoded findings are of another run ({} findings, the run has {})",
@@ -402,6 +418,8 @@ impl Store {
                 message: format!("recording the lifecycle failed, nothing was written: {m}"),
             })?;
         }
+        // Dropping the transaction on failure rolls it back.
+        before_commit()?;
         tx.commit().map_err(e)?;
         Ok(Recorded { run_id, hash })
     }
