@@ -416,6 +416,39 @@ pub struct Verdict {
 
 impl Serialize for Verdict {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.serialize_fields(s, &|_| true)
+    }
+}
+
+/// A [`Verdict`] serialized with only some of its top-level fields (see
+/// [`Verdict::only`]).
+pub struct Fields<'a> {
+    verdict: &'a Verdict,
+    keep: &'a dyn Fn(&str) -> bool,
+}
+
+impl Serialize for Fields<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.verdict.serialize_fields(s, self.keep)
+    }
+}
+
+impl Verdict {
+    /// The verdict with only the top-level fields that `keep` names: a
+    /// report template that reads the counts and reasons of a 200k-finding
+    /// run need not have every finding and issue converted for it.
+    pub fn only<'a>(&'a self, keep: &'a dyn Fn(&str) -> bool) -> Fields<'a> {
+        Fields {
+            verdict: self,
+            keep,
+        }
+    }
+
+    fn serialize_fields<S: serde::Serializer>(
+        &self,
+        s: S,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         struct Findings<'a>(&'a Verdict);
         impl Serialize for Findings<'_> {
@@ -423,34 +456,40 @@ impl Serialize for Verdict {
                 s.collect_seq(self.0.findings())
             }
         }
+        fn field<T: Serialize + ?Sized, S: SerializeStruct>(
+            st: &mut S,
+            keep: &dyn Fn(&str) -> bool,
+            name: &'static str,
+            value: Option<&T>,
+        ) -> Result<(), S::Error> {
+            match value {
+                Some(v) if keep(name) => st.serialize_field(name, v),
+                _ => st.skip_field(name),
+            }
+        }
         let mut st = s.serialize_struct("Verdict", 20)?;
-        st.serialize_field("schema_version", self.schema_version)?;
-        st.serialize_field("tool", &self.tool)?;
-        st.serialize_field("project", &self.project)?;
-        match &self.branch {
-            Some(b) => st.serialize_field("branch", b)?,
-            None => st.skip_field("branch")?,
-        }
-        st.serialize_field("time", &self.time)?;
-        st.serialize_field("verdict", &self.verdict)?;
-        st.serialize_field("exit_code", &self.exit_code)?;
-        st.serialize_field("reasons", &self.reasons)?;
-        st.serialize_field("counts", &self.counts)?;
-        st.serialize_field("inputs", &self.inputs)?;
-        st.serialize_field("policy", &self.policy)?;
-        st.serialize_field("intel", &self.intel)?;
-        st.serialize_field("noise", &self.noise)?;
-        st.serialize_field("baseline", &self.baseline)?;
-        st.serialize_field("issues", &self.issues)?;
-        st.serialize_field("fixed", &self.fixed)?;
-        st.serialize_field("groups", &self.groups)?;
-        st.serialize_field("assessments", &self.assessments)?;
-        st.serialize_field("findings", &Findings(self))?;
-        if self.warnings.is_empty() {
-            st.skip_field("warnings")?;
-        } else {
-            st.serialize_field("warnings", &self.warnings)?;
-        }
+        let k = keep;
+        field(&mut st, k, "schema_version", Some(&self.schema_version))?;
+        field(&mut st, k, "tool", Some(&self.tool))?;
+        field(&mut st, k, "project", Some(&self.project))?;
+        field(&mut st, k, "branch", self.branch.as_ref())?;
+        field(&mut st, k, "time", Some(&self.time))?;
+        field(&mut st, k, "verdict", Some(&self.verdict))?;
+        field(&mut st, k, "exit_code", Some(&self.exit_code))?;
+        field(&mut st, k, "reasons", Some(&self.reasons))?;
+        field(&mut st, k, "counts", Some(&self.counts))?;
+        field(&mut st, k, "inputs", Some(&self.inputs))?;
+        field(&mut st, k, "policy", Some(&self.policy))?;
+        field(&mut st, k, "intel", Some(&self.intel))?;
+        field(&mut st, k, "noise", Some(&self.noise))?;
+        field(&mut st, k, "baseline", Some(&self.baseline))?;
+        field(&mut st, k, "issues", Some(&self.issues))?;
+        field(&mut st, k, "fixed", Some(&self.fixed))?;
+        field(&mut st, k, "groups", Some(&self.groups))?;
+        field(&mut st, k, "assessments", Some(&self.assessments))?;
+        field(&mut st, k, "findings", Some(&Findings(self)))?;
+        let warnings = (!self.warnings.is_empty()).then_some(&self.warnings);
+        field(&mut st, k, "warnings", warnings)?;
         st.end()
     }
 }
