@@ -64,21 +64,43 @@ const MAX_BASE_DEPTH: usize = 16;
 /// Fails with a positioned [`Error::Input`] when the text is not JSON, when a
 /// field fixops reads has the wrong type, or when `version` is not `2.1.0`.
 pub fn parse(path: &Path, text: &str) -> Result<Document> {
-    let mut b = Builder::default();
-    // No result takes fewer bytes than this in practice; reserving by it
-    // avoids regrowing (copying, and faulting in fresh pages for) a vector
-    // of 200k findings. Capacity never written is never made resident.
-    b.findings.reserve(text.len() / RESULT_BYTES_LOW);
-    let mut de = serde_json::Deserializer::from_str(text);
-    let first = LogSeed(&mut b).deserialize(&mut de).and_then(|()| de.end());
-    if let Some(v) = &b.bad_version {
+    // The text is walked on this thread; results are converted into findings
+    // on a second core as they are read (see [`Event`]).
+    let (first, feed, built) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Event<'_>>>(QUEUED_BATCHES);
+        let worker = scope.spawn(move || {
+            let mut b = Builder::default();
+            // No result takes fewer bytes than this in practice; reserving by
+            // it avoids regrowing (copying, and faulting in fresh pages for)
+            // a vector of 200k findings. Capacity never written is never
+            // made resident.
+            b.findings.reserve(text.len() / RESULT_BYTES_LOW);
+            b.consume(rx);
+            b
+        });
+        let mut feed = Feed::new(Some(tx));
+        let mut de = serde_json::Deserializer::from_str(text);
+        let first = LogSeed(&mut feed)
+            .deserialize(&mut de)
+            .and_then(|()| de.end());
+        feed.close();
+        (first, feed, worker.join())
+    });
+    if let Some(v) = &feed.bad_version {
         return Err(version_error(path, v));
     }
     if let Err(e) = first {
         return Err(json_error(path, text, e, "SARIF 2.1.0", |de| {
-            LogSeed(&mut Builder::default()).deserialize(de)
+            LogSeed(&mut Feed::new(None)).deserialize(de)
         }));
     }
+    let mut b = built.map_err(|_| {
+        Error::input(
+            path,
+            "reading the results stopped unexpectedly (internal error)",
+        )
+    })?;
+    b.version = feed.version;
     b.finish(path)
 }
 
@@ -112,7 +134,6 @@ impl Interner {
 #[derive(Default)]
 struct Builder {
     version: Option<String>,
-    bad_version: Option<String>,
     findings: Vec<Finding>,
     producers: Vec<Tool>,
     warnings: Vec<String>,
@@ -123,7 +144,119 @@ struct Builder {
     names: Interner,
 }
 
+/// What the text walk hands to the thread that builds findings, in text
+/// order. Results are borrowed from the text; the rest is small and owned.
+// Results are nearly all of the events: boxing them would add an allocation
+// per result to keep the rare variants small.
+#[allow(clippy::large_enum_variant)]
+enum Event<'de> {
+    /// A run object starts (its index).
+    RunStart(usize),
+    Tool(RawTool<'de>),
+    Result(RawResult<'de>),
+    Bases(Vec<(String, UriRef)>),
+    Artifacts(Vec<Option<UriRef>>),
+    Taxonomies(Vec<Option<String>>),
+    /// The run object ends: its findings are completed.
+    RunEnd,
+}
+
+/// Events per hand-over, and hand-overs queued before the walk waits: at
+/// most ~10k results in flight.
+const BATCH: usize = 1024;
+const QUEUED_BATCHES: usize = 8;
+
+/// The text walk's side: batches events for the builder thread (or drops
+/// them, for the replay that locates an error), and keeps the version.
+struct Feed<'de> {
+    tx: Option<std::sync::mpsc::SyncSender<Vec<Event<'de>>>>,
+    batch: Vec<Event<'de>>,
+    runs: usize,
+    version: Option<String>,
+    bad_version: Option<String>,
+}
+
+impl<'de> Feed<'de> {
+    fn new(tx: Option<std::sync::mpsc::SyncSender<Vec<Event<'de>>>>) -> Self {
+        Feed {
+            batch: if tx.is_some() {
+                Vec::with_capacity(BATCH)
+            } else {
+                Vec::new()
+            },
+            tx,
+            runs: 0,
+            version: None,
+            bad_version: None,
+        }
+    }
+
+    fn push(&mut self, e: Event<'de>) {
+        if self.tx.is_none() {
+            return;
+        }
+        self.batch.push(e);
+        if self.batch.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        // The builder only stops early by failing; the walk then ends with
+        // its own error or the builder's.
+        if let Some(tx) = &self.tx
+            && tx.send(batch).is_err()
+        {
+            self.tx = None;
+        }
+    }
+
+    /// Hand over what is left and end the stream.
+    fn close(&mut self) {
+        self.flush();
+        self.tx = None;
+    }
+}
+
 impl Builder {
+    /// Build findings from the walk's events until the stream ends.
+    fn consume(&mut self, rx: std::sync::mpsc::Receiver<Vec<Event<'_>>>) {
+        let mut run: Option<RunCtx> = None;
+        for batch in rx {
+            for event in batch {
+                match event {
+                    Event::RunStart(index) => {
+                        let mut r = RunCtx::new(index, self.findings.len());
+                        r.pending
+                            .reserve(self.findings.capacity().saturating_sub(self.findings.len()));
+                        run = Some(r);
+                    }
+                    Event::RunEnd => {
+                        if let Some(r) = run.take() {
+                            r.finish(self);
+                            self.runs += 1;
+                        }
+                    }
+                    other => {
+                        let Some(r) = run.as_mut() else { continue };
+                        match other {
+                            Event::Tool(t) => r.set_tool(t, self),
+                            Event::Result(raw) => r.add_result(raw, self),
+                            Event::Bases(bases) => r.bases.extend(bases),
+                            Event::Artifacts(a) => r.artifacts = a,
+                            Event::Taxonomies(t) => r.taxonomies = t,
+                            Event::RunStart(_) | Event::RunEnd => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     fn warn(&mut self, msg: String) {
         if self.warnings.len() < MAX_WARNINGS {
             self.warnings.push(msg);
@@ -396,16 +529,16 @@ struct RawResult<'a> {
 // Streaming seeds: log → runs → run → results
 // ---------------------------------------------------------------------------
 
-struct LogSeed<'b>(&'b mut Builder);
+struct LogSeed<'b, 'de>(&'b mut Feed<'de>);
 
-impl<'de> DeserializeSeed<'de> for LogSeed<'_> {
+impl<'de> DeserializeSeed<'de> for LogSeed<'_, 'de> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for LogSeed<'_> {
+impl<'de> Visitor<'de> for LogSeed<'_, 'de> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a SARIF log object")
@@ -432,16 +565,16 @@ impl<'de> Visitor<'de> for LogSeed<'_> {
     }
 }
 
-struct RunsSeed<'b>(&'b mut Builder);
+struct RunsSeed<'b, 'de>(&'b mut Feed<'de>);
 
-impl<'de> DeserializeSeed<'de> for RunsSeed<'_> {
+impl<'de> DeserializeSeed<'de> for RunsSeed<'_, 'de> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
         d.deserialize_option(self)
     }
 }
 
-impl<'de> Visitor<'de> for RunsSeed<'_> {
+impl<'de> Visitor<'de> for RunsSeed<'_, 'de> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an array of SARIF runs, or null")
@@ -456,100 +589,86 @@ impl<'de> Visitor<'de> for RunsSeed<'_> {
         d.deserialize_seq(self)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
-        loop {
-            let index = self.0.runs as usize;
-            if seq
-                .next_element_seed(RunSeed {
-                    b: &mut *self.0,
-                    index,
-                })?
-                .is_none()
-            {
-                return Ok(());
-            }
+        while seq.next_element_seed(RunSeed(&mut *self.0))?.is_some() {
             self.0.runs += 1;
         }
+        Ok(())
     }
 }
 
-struct RunSeed<'b> {
-    b: &'b mut Builder,
-    index: usize,
-}
+struct RunSeed<'b, 'de>(&'b mut Feed<'de>);
 
-impl<'de> DeserializeSeed<'de> for RunSeed<'_> {
+impl<'de> DeserializeSeed<'de> for RunSeed<'_, 'de> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for RunSeed<'_> {
+impl<'de> Visitor<'de> for RunSeed<'_, 'de> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a SARIF run object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
-        let b = self.b;
-        let mut run = RunCtx::new(self.index, b.findings.len());
-        run.pending
-            .reserve(b.findings.capacity().saturating_sub(b.findings.len()));
+        let feed = self.0;
+        feed.push(Event::RunStart(feed.runs));
         while let Some(key) = map.next_key::<Txt<'de>>()? {
             match &*key {
                 "tool" => {
                     let tool: RawTool<'de> = map.next_value()?;
-                    run.set_tool(tool, b);
+                    feed.push(Event::Tool(tool));
                 }
-                "results" => map.next_value_seed(ResultsSeed {
-                    b: &mut *b,
-                    run: &mut run,
-                })?,
+                "results" => map.next_value_seed(ResultsSeed(&mut *feed))?,
                 "originalUriBaseIds" => {
                     let bases: Option<HashMap<Txt<'de>, RawArtifactLocation<'de>>> =
                         map.next_value()?;
-                    for (k, v) in bases.into_iter().flatten() {
-                        run.bases.insert(k.0.into_owned(), UriRef::from_raw(&v));
-                    }
+                    feed.push(Event::Bases(
+                        bases
+                            .into_iter()
+                            .flatten()
+                            .map(|(k, v)| (k.0.into_owned(), UriRef::from_raw(&v)))
+                            .collect(),
+                    ));
                 }
                 "artifacts" => {
                     let arts: Option<Vec<Option<RawArtifact<'de>>>> = map.next_value()?;
-                    run.artifacts = arts
-                        .into_iter()
-                        .flatten()
-                        .map(|a| a.and_then(|a| a.location).map(|l| UriRef::from_raw(&l)))
-                        .collect();
+                    feed.push(Event::Artifacts(
+                        arts.into_iter()
+                            .flatten()
+                            .map(|a| a.and_then(|a| a.location).map(|l| UriRef::from_raw(&l)))
+                            .collect(),
+                    ));
                 }
                 "taxonomies" => {
                     let tax: Option<Vec<RawTaxonomy<'de>>> = map.next_value()?;
-                    run.taxonomies = tax
-                        .into_iter()
-                        .flatten()
-                        .map(|t| t.name.map(|n| n.0.into_owned()))
-                        .collect();
+                    feed.push(Event::Taxonomies(
+                        tax.into_iter()
+                            .flatten()
+                            .map(|t| t.name.map(|n| n.0.into_owned()))
+                            .collect(),
+                    ));
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        run.finish(b);
+        feed.push(Event::RunEnd);
         Ok(())
     }
 }
 
-struct ResultsSeed<'b> {
-    b: &'b mut Builder,
-    run: &'b mut RunCtx,
-}
+struct ResultsSeed<'b, 'de>(&'b mut Feed<'de>);
 
-impl<'de> DeserializeSeed<'de> for ResultsSeed<'_> {
+impl<'de> DeserializeSeed<'de> for ResultsSeed<'_, 'de> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
         d.deserialize_option(self)
     }
 }
 
-impl<'de> Visitor<'de> for ResultsSeed<'_> {
+impl<'de> Visitor<'de> for ResultsSeed<'_, 'de> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an array of SARIF results, or null")
@@ -565,7 +684,7 @@ impl<'de> Visitor<'de> for ResultsSeed<'_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
         while let Some(raw) = seq.next_element::<RawResult<'de>>()? {
-            self.run.add_result(raw, self.b);
+            self.0.push(Event::Result(raw));
         }
         Ok(())
     }
