@@ -323,6 +323,11 @@ fn main() {
         .ok()
         .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![10, 30, 60, 120]);
+    // Sizes are megabytes: a result count given by mistake would ask for
+    // hundreds of gigabytes.
+    if let Some(mb) = sizes.iter().find(|&&mb| !(1..=4000).contains(&mb)) {
+        panic!("FIXOPS_BENCH_SIZES: {mb} is not a size from 1 to 4000 (megabytes)");
+    }
     let runs = 3;
     println!("fixops bench (best of {runs}; peak RSS from /usr/bin/time)\n");
     println!("| input | MB | step | seconds | peak MB | ×borrowed floor |");

@@ -17,7 +17,7 @@ pub struct DecideArgs {
     /// Output format [default: table].
     #[arg(long, short = 'f', value_enum, env = "FIXOPS_FORMAT")]
     format: Option<Format>,
-    /// Write the report to FILE instead of stdout (atomically).
+    /// Write the report to FILE instead of stdout (atomically: it appears once the run is recorded).
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
     /// Exit code for DEFER [default: 3].
