@@ -259,21 +259,12 @@ impl Sink {
             // A device, pipe or symlink (`/dev/null`, `/dev/stdout`, a
             // FIFO) is written in place: renaming over it would replace it.
             Some(p) if written_in_place(p) => {
-                let mut opts = std::fs::OpenOptions::new();
-                opts.write(true).truncate(true).create(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    opts.mode(0o600);
-                }
-                let file = opts.open(p).map_err(|e| fixops::error::Error::Output {
-                    path: p.to_path_buf(),
-                    source: e,
-                })?;
+                let mut opts = owner_only();
+                opts.truncate(true).create(true);
                 Target::File {
                     path: p.to_path_buf(),
+                    out: Some(open_buffered(&opts, p, p)?),
                     tmp: PathBuf::new(),
-                    out: Some(std::io::BufWriter::with_capacity(SINK_BUFFER, file)),
                 }
             }
             Some(p) => {
@@ -286,21 +277,13 @@ impl Sink {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let tmp = dir.join(format!(".{name}.fixops-tmp-{}", std::process::id()));
-                let mut opts = std::fs::OpenOptions::new();
-                opts.write(true).create_new(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    opts.mode(0o600);
-                }
-                let file = opts.open(&tmp).map_err(|e| fixops::error::Error::Output {
-                    path: p.to_path_buf(),
-                    source: e,
-                })?;
+                let mut opts = owner_only();
+                opts.create_new(true);
+                let out = open_buffered(&opts, &tmp, p)?;
                 Target::File {
                     path: p.to_path_buf(),
                     tmp,
-                    out: Some(std::io::BufWriter::with_capacity(SINK_BUFFER, file)),
+                    out: Some(out),
                 }
             }
         };
@@ -354,6 +337,33 @@ impl Sink {
         }
         Ok(())
     }
+}
+
+/// Options to write a file readable by its owner only (mode 0600 where
+/// modes exist).
+fn owner_only() -> std::fs::OpenOptions {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts
+}
+
+/// Open `file` with `opts`, buffered; errors name `target`, the path the
+/// user gave.
+fn open_buffered(
+    opts: &std::fs::OpenOptions,
+    file: &Path,
+    target: &Path,
+) -> fixops::error::Result<std::io::BufWriter<std::fs::File>> {
+    let f = opts.open(file).map_err(|e| fixops::error::Error::Output {
+        path: target.to_path_buf(),
+        source: e,
+    })?;
+    Ok(std::io::BufWriter::with_capacity(SINK_BUFFER, f))
 }
 
 /// Whether `path` exists as something other than a regular file.
