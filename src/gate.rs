@@ -305,7 +305,6 @@ fn score_issues(
             run.relationships.iter().map(|(_, r)| r),
         )
     });
-    let today = waiver::today(&run.meta.time);
     let mut cache: HashMap<Vec<u8>, usize> = HashMap::new();
     let mut key: Vec<u8> = Vec::with_capacity(256);
     let mut assessments = Vec::new();
@@ -338,7 +337,7 @@ fn score_issues(
             None => {
                 let rules = crate::score::Rules::embedded();
                 assessments.push(crate::score::assess_looked_up(
-                    rules, &facts, lookup, &s.context, &s.mttr, today,
+                    rules, &facts, lookup, &s.context, &s.mttr,
                 ));
                 cache.insert(key.clone(), assessments.len() - 1);
                 assessments.len() - 1

@@ -282,19 +282,15 @@ impl RiskSummary {
     }
 }
 
-/// Score one issue with the embedded rules.
-///
-/// `now` is accepted for snapshot-relative facts and future time-dependent
-/// factors; the current formulas do not depend on it, so equal inputs give
-/// equal outputs on any day.
+/// Score one issue with the embedded rules. No formula reads the clock:
+/// equal inputs give equal outputs on any day.
 pub fn assess(
     facts: &IssueFacts,
     intel: &Intel,
     context: &Context,
     mttr: &MttrTable,
-    now: time::Date,
 ) -> Assessment {
-    assess_with(Rules::embedded(), facts, intel, context, mttr, now)
+    assess_with(Rules::embedded(), facts, intel, context, mttr)
 }
 
 /// [`assess`] with explicit rules.
@@ -304,10 +300,9 @@ pub fn assess_with(
     intel: &Intel,
     context: &Context,
     mttr: &MttrTable,
-    now: time::Date,
 ) -> Assessment {
     let lookup = intel.lookup_any(facts.ids.iter().map(String::as_str));
-    assess_looked_up(rules, facts, lookup, context, mttr, now)
+    assess_looked_up(rules, facts, lookup, context, mttr)
 }
 
 /// [`assess_with`] for KEV and EPSS facts already looked up (callers that
@@ -319,7 +314,6 @@ pub fn assess_looked_up(
     lookup: Lookup,
     context: &Context,
     mttr: &MttrTable,
-    _now: time::Date,
 ) -> Assessment {
     let mut warnings = Vec::new();
     let ctx = context.resolve(facts.service.as_deref());
@@ -648,13 +642,7 @@ mod tests {
     #[test]
     fn assess_combines_every_stage() {
         let mttr = MttrTable::sla_only(&Rules::embedded().markov);
-        let a = assess(
-            &log4shell(),
-            &intel(),
-            &context(),
-            &mttr,
-            time::macros::date!(2026 - 11 - 21),
-        );
+        let a = assess(&log4shell(), &intel(), &context(), &mttr);
         assert!(a.intel.kev.as_ref().unwrap().ransomware);
         assert_eq!(a.p30.prior, 0.94);
         assert!(a.p30.p30 > 0.94);
@@ -689,13 +677,7 @@ mod tests {
             depth: None,
             ..log4shell()
         };
-        let a = assess(
-            &facts,
-            &Intel::empty(),
-            &Context::default(),
-            &mttr,
-            time::macros::date!(2026 - 11 - 21),
-        );
+        let a = assess(&facts, &Intel::empty(), &Context::default(), &mttr);
         assert!(a.p30.prior_source.starts_with("base rate: secret"));
         assert!(a.p30.factors.is_empty());
         assert_eq!(a.grype_risk.risk, 0.0);
