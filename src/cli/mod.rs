@@ -305,19 +305,12 @@ impl Sink {
     /// Flush everything written. For a file, also sync it to disk (its
     /// final name comes with [`Sink::persist`]).
     pub fn finish(&mut self) -> fixops::error::Result<()> {
-        let r = match &mut self.target {
-            Target::Stdout(w) => match w.flush() {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                r => r,
-            },
-            Target::File { out, tmp, .. } => match out {
-                Some(w) if !tmp.as_os_str().is_empty() => {
-                    w.flush().and_then(|()| w.get_ref().sync_all())
-                }
-                Some(w) => w.flush(),
-                None => Ok(()),
-            },
-        };
+        let r = self.flush().and_then(|()| match &self.target {
+            Target::File {
+                out: Some(w), tmp, ..
+            } if !tmp.as_os_str().is_empty() => w.get_ref().sync_all(),
+            _ => Ok(()),
+        });
         r.map_err(|e| self.error(e))
     }
 
