@@ -102,10 +102,11 @@ pub struct Merge {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Issue {
     /// Stable id (`I-` + 12 hex of the identity).
-    pub id: String,
+    pub id: Sym,
     /// What identifies it across runs: the alias-resolved vulnerability and
-    /// package for SCA, else the smallest member fingerprint.
-    pub identity: String,
+    /// package for SCA, else the smallest member fingerprint. Shared, not
+    /// copied, by the lifecycle and the verdict.
+    pub identity: Sym,
     /// Member findings (indices into the run), ascending.
     pub members: Vec<u32>,
     /// Every member fingerprint, sorted and deduplicated (lifecycle matching).
@@ -552,23 +553,33 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
         }
     }
 
-    // Issues from the sets, ordered by first member.
+    // Issues from the sets, ordered by first member. The sets are counted
+    // first so that every vector is allocated once, at its final size
+    // (most issues have one member; a grown vector would hold four).
+    let mut set_size: Vec<u32> = vec![0; n];
+    let mut sets = 0;
+    for i in 0..n {
+        let r = uf.find(i as u32) as usize;
+        sets += usize::from(set_size[r] == 0);
+        set_size[r] += 1;
+    }
     let mut issue_of_root: Vec<u32> = vec![u32::MAX; n];
-    let mut issues: Vec<Issue> = Vec::new();
+    let mut issues: Vec<Issue> = Vec::with_capacity(sets);
     let mut finding_issue = Vec::with_capacity(n);
     for i in 0..n {
         let r = uf.find(i as u32) as usize;
         if issue_of_root[r] == u32::MAX {
             issue_of_root[r] = issues.len() as u32;
+            let size = set_size[r] as usize;
             issues.push(Issue {
-                id: String::new(),
-                identity: String::new(),
-                members: Vec::new(),
-                fingerprints: Vec::new(),
+                id: Sym::default(),
+                identity: Sym::default(),
+                members: Vec::with_capacity(size),
+                fingerprints: Vec::with_capacity(size),
                 vulnerability: None,
                 severity: Severity::Unknown,
                 merged_by: Vec::new(),
-                tools: Vec::new(),
+                tools: Vec::with_capacity(1),
             });
         }
         let idx = issue_of_root[r];
@@ -603,22 +614,25 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
         is.merged_by.sort();
         is.tools.sort();
         let first = is.members[0] as usize;
-        match (&is.vulnerability, pkg_of[first]) {
+        let (identity, id) = match (&is.vulnerability, pkg_of[first]) {
             (Some(v), Some(p)) => {
-                is.identity = format!("vuln {v} {}", pkg_keys[p as usize].0);
-                is.id = short_id("I", &is.identity);
+                let identity = format!("vuln {v} {}", pkg_keys[p as usize].0);
+                let id = short_id("I", &identity);
+                (identity, id)
             }
             (Some(v), None) => {
-                is.identity = format!("vuln {v}");
-                is.id = short_id("I", &is.identity);
+                let identity = format!("vuln {v}");
+                let id = short_id("I", &identity);
+                (identity, id)
             }
             _ => {
                 // The fingerprint is already a digest: its prefix is the id.
                 let fp = &is.fingerprints[0];
-                is.identity = format!("fp {fp}");
-                is.id = format!("I-{}", &fp[..fp.len().min(12)]);
+                (format!("fp {fp}"), format!("I-{}", &fp[..fp.len().min(12)]))
             }
-        }
+        };
+        is.identity = identity.into();
+        is.id = id.into();
     }
 
     // Groups: pattern (same tool + rule, code issues) and root cause (same
@@ -796,8 +810,8 @@ pub fn explain(run: &Run, c: &Correlation, a: usize, b: usize) -> Explanation {
     Explanation {
         same_issue: same,
         issues: [
-            c.issues[ia as usize].id.clone(),
-            c.issues[ib as usize].id.clone(),
+            c.issues[ia as usize].id.to_string(),
+            c.issues[ib as usize].id.to_string(),
         ],
         checks,
         path,

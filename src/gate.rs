@@ -136,7 +136,7 @@ pub struct Triaged {
     /// Store changes for the lifecycle.
     pub update: LifecycleUpdate,
     /// VEX per issue.
-    pub vex: Vec<Option<crate::vex::Applied>>,
+    pub vex: Vec<Option<Box<crate::vex::Applied>>>,
     /// Waivers applied.
     pub waived: waiver::Applied,
     /// What the policy sees per finding.
@@ -296,7 +296,7 @@ fn facts_of(
 fn score_issues(
     run: &Run,
     c: &Correlation,
-    vex: &[Option<crate::vex::Applied>],
+    vex: &[Option<Box<crate::vex::Applied>>],
     opts: &Options,
 ) -> Scored {
     let graph = (!run.components.is_empty()).then(|| {
@@ -312,7 +312,7 @@ fn score_issues(
     let mut components = Vec::with_capacity(c.issues.len());
     let mut summaries: Vec<RiskSummary> = Vec::new();
     for (k, v) in vex.iter().enumerate().take(c.issues.len()) {
-        let (mut facts, component) = facts_of(run, c, k, v.as_ref(), graph.as_ref(), opts);
+        let (mut facts, component) = facts_of(run, c, k, v.as_deref(), graph.as_ref(), opts);
         components.push(component.map(Box::new));
         // Issues whose facts and intelligence are equal share one assessment:
         // key on what KEV and EPSS say, not on which CVE said it.

@@ -11,10 +11,9 @@
 //! `baselineState` decides when there is no history at all.
 
 use crate::correlate::Correlation;
-use crate::model::{BaselineState, Severity};
+use crate::model::{BaselineState, Severity, Sym};
 use crate::run::Run;
 use serde::Serialize;
-use std::collections::HashSet;
 
 /// Status of an issue present in this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -46,11 +45,11 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Known {
     /// Issue id it was first seen under.
-    pub issue_id: String,
+    pub issue_id: Sym,
     /// Severity when last recorded.
     pub severity: String,
     /// First seen (RFC 3339).
-    pub first_seen: String,
+    pub first_seen: Sym,
     /// When it was fixed, if it is fixed now.
     pub fixed_at: Option<String>,
 }
@@ -66,7 +65,7 @@ pub struct History {
     /// Issues by identity.
     pub known: crate::model::FastMap<String, Known>,
     /// Fingerprint → identity.
-    pub fingerprints: crate::model::FastMap<String, String>,
+    pub fingerprints: crate::model::FastMap<String, Sym>,
 }
 
 impl Default for History {
@@ -96,30 +95,32 @@ pub struct Fixed {
     pub days_open: Option<f64>,
 }
 
-/// Lifecycle of one issue.
+/// Lifecycle of one issue. The strings are shared with the correlation and
+/// the history, not copied: a 200k-issue run would otherwise copy each one
+/// several times.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IssueLifecycle {
     /// Status.
     pub status: Status,
     /// Identity (sticky across runs).
-    pub identity: String,
+    pub identity: Sym,
     /// Issue id (sticky across runs).
-    pub id: String,
+    pub id: Sym,
     /// First seen (this run's time when new).
-    pub first_seen: String,
+    pub first_seen: Sym,
 }
 
 /// The store changes that record the lifecycle (applied with the run).
 #[derive(Debug, Clone, Default)]
 pub struct LifecycleUpdate {
     /// `(identity, issue id, severity)` first seen now.
-    pub new: Vec<(String, String, String)>,
+    pub new: Vec<(Sym, Sym, &'static str)>,
     /// Identities fixed before and seen again.
-    pub reintroduced: Vec<String>,
+    pub reintroduced: Vec<Sym>,
     /// Identities fixed now, with days open.
     pub fixed: Vec<(String, String, Option<f64>)>,
     /// `(fingerprint, identity)` pairs not yet known.
-    pub fingerprints: Vec<(String, String)>,
+    pub fingerprints: Vec<(Sym, Sym)>,
 }
 
 /// Lifecycle of a run.
@@ -144,14 +145,19 @@ pub fn days_between(from: &str, to: &str) -> Option<f64> {
 
 /// Compare a correlated run with its history.
 pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, LifecycleUpdate) {
-    let now = &run.meta.time;
+    let now: Sym = run.meta.time.as_str().into();
     let mut out = Vec::with_capacity(c.issues.len());
     let mut update = LifecycleUpdate::default();
-    let mut seen: HashSet<String> = HashSet::new();
+    // Only needed to find the fixed issues, which only history can have.
+    let track = !h.known.is_empty();
+    let mut seen: crate::model::FastSet<Sym> = Default::default();
+    if track {
+        seen.reserve(c.issues.len());
+    }
     for is in &c.issues {
         // Sticky identity: the identity any member fingerprint was recorded
         // under (a single-fingerprint identity `fp X` names its fingerprint).
-        let identity = if h.known.contains_key(&is.identity) {
+        let identity = if h.known.contains_key(&*is.identity) {
             is.identity.clone()
         } else {
             is.fingerprints
@@ -159,7 +165,7 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
                 .find_map(|fp| h.fingerprints.get(&**fp).cloned())
                 .unwrap_or_else(|| is.identity.clone())
         };
-        let (status, id, first_seen) = match h.known.get(&identity) {
+        let (status, id, first_seen) = match h.known.get(&*identity) {
             Some(k) if k.fixed_at.is_none() => {
                 (Status::Unchanged, k.issue_id.clone(), k.first_seen.clone())
             }
@@ -180,11 +186,9 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
                     (false, Some(BaselineState::Absent)) => Status::Absent,
                     _ => Status::New,
                 };
-                update.new.push((
-                    identity.clone(),
-                    is.id.clone(),
-                    is.severity.as_str().to_string(),
-                ));
+                update
+                    .new
+                    .push((identity.clone(), is.id.clone(), is.severity.as_str()));
                 (status, is.id.clone(), now.clone())
             }
         };
@@ -195,11 +199,13 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
                 if !h.fingerprints.contains_key(&**fp)
                     && identity.strip_prefix("fp ") != Some(&**fp)
                 {
-                    update.fingerprints.push((fp.to_string(), identity.clone()));
+                    update.fingerprints.push((fp.clone(), identity.clone()));
                 }
             }
         }
-        seen.insert(identity.clone());
+        if track {
+            seen.insert(identity.clone());
+        }
         out.push(IssueLifecycle {
             status,
             identity,
@@ -210,13 +216,13 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
     let mut fixed: Vec<Fixed> = h
         .known
         .iter()
-        .filter(|(identity, k)| k.fixed_at.is_none() && !seen.contains(*identity))
+        .filter(|(identity, k)| k.fixed_at.is_none() && !seen.contains(identity.as_str()))
         .map(|(identity, k)| Fixed {
-            id: k.issue_id.clone(),
+            id: k.issue_id.to_string(),
             identity: identity.clone(),
             severity: k.severity.clone(),
-            first_seen: k.first_seen.clone(),
-            days_open: days_between(&k.first_seen, now),
+            first_seen: k.first_seen.to_string(),
+            days_open: days_between(&k.first_seen, &now),
         })
         .collect();
     fixed.sort_by(|a, b| a.identity.cmp(&b.identity));
@@ -260,18 +266,20 @@ pub fn history_from_issues(
         known: Default::default(),
         fingerprints: Default::default(),
     };
+    let time: Sym = time.into();
     for (id, identity, sev, fps) in issues {
         h.known.insert(
             identity.clone(),
             Known {
-                issue_id: id.clone(),
+                issue_id: id.as_str().into(),
                 severity: sev.as_str().to_string(),
-                first_seen: time.to_string(),
+                first_seen: time.clone(),
                 fixed_at: None,
             },
         );
+        let shared: Sym = identity.as_str().into();
         for fp in fps {
-            h.fingerprints.insert(fp.clone(), identity.clone());
+            h.fingerprints.insert(fp.clone(), shared.clone());
         }
     }
     h

@@ -246,13 +246,13 @@ impl Serialize for PackageLabel<'_> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IssueVerdict {
     /// Stable id.
-    pub id: String,
+    pub id: crate::model::Sym,
     /// Identity across runs.
-    pub identity: String,
+    pub identity: crate::model::Sym,
     /// `new`, `unchanged`, `reintroduced` or `absent`.
     pub lifecycle: Status,
     /// First seen.
-    pub first_seen: String,
+    pub first_seen: crate::model::Sym,
     /// Highest member severity.
     pub severity: Severity,
     /// Alias-resolved vulnerability (SCA).
@@ -292,7 +292,7 @@ pub struct Triage<'a> {
     /// Lifecycle of its issues.
     pub lifecycle: Lifecycle,
     /// VEX statement applied to each issue.
-    pub vex: &'a [Option<crate::vex::Applied>],
+    pub vex: &'a [Option<Box<crate::vex::Applied>>],
     /// All waivers, and the one applied to each issue.
     pub waivers: &'a [Waiver],
     /// Waiver index per issue.
@@ -600,7 +600,7 @@ impl Verdict {
             .map(|i| IssueRecord {
                 id: &i.id,
                 identity: (i.identity.strip_prefix("fp ") != i.fingerprints.first().map(|f| &**f))
-                    .then_some(i.identity.as_str()),
+                    .then_some(&*i.identity),
                 lifecycle: i.lifecycle,
                 severity: i.severity,
                 decision: i.decision,
@@ -768,7 +768,7 @@ impl Verdict {
                     findings: is.members,
                     fingerprints: is.fingerprints,
                     merged_by: is.merged_by,
-                    vex: triage.vex[k].clone().map(Box::new),
+                    vex: triage.vex[k].clone(),
                     waiver: triage.waived[k].map(|w| Box::new(triage.waivers[w].clone())),
                     component: components.next().flatten(),
                     risk: risk.next(),
@@ -843,7 +843,7 @@ impl Verdict {
     /// The issue id of finding `i`.
     pub fn issue_of(&self, i: usize) -> Option<&str> {
         let o = self.outcomes.get(i)?;
-        self.issues.get(o.issue as usize).map(|is| is.id.as_str())
+        self.issues.get(o.issue as usize).map(|is| &*is.id)
     }
 
     /// The decision for finding `i` of the run.

@@ -88,7 +88,8 @@ pub fn package_covers(statement: &str, pkg: &crate::model::PackageRef) -> bool {
 }
 
 /// Apply the run's statements to its issues.
-pub fn apply(run: &Run, c: &Correlation) -> Vec<Option<Applied>> {
+/// Boxed: most issues have no statement, and an empty slot stays one word.
+pub fn apply(run: &Run, c: &Correlation) -> Vec<Option<Box<Applied>>> {
     let canon = |id: &str| c.aliases.get(id).cloned().unwrap_or_else(|| id.to_string());
     // Statements by canonical vulnerability (their own aliases resolved too).
     let mut by_vuln: HashMap<String, Vec<usize>> = HashMap::new();
@@ -150,7 +151,7 @@ pub fn apply(run: &Run, c: &Correlation) -> Vec<Option<Applied>> {
             }
             let (k, matched) = best?;
             let (input, s) = &run.statements[k];
-            Some(Applied {
+            Some(Box::new(Applied {
                 status: s.status,
                 suppresses: matches!(s.status, VexStatus::NotAffected | VexStatus::Fixed),
                 justification: s.justification.clone(),
@@ -164,7 +165,7 @@ pub fn apply(run: &Run, c: &Correlation) -> Vec<Option<Applied>> {
                     .unwrap_or_default(),
                 matched,
                 statement: k,
-            })
+            }))
         })
         .collect()
 }

@@ -68,7 +68,11 @@ fn decide(store: &mut Store, mut r: Run, new_only: bool) -> fixops::verdict::Ver
 
 fn status_of(v: &fixops::verdict::Verdict, rule: &str) -> Status {
     let f = v.findings().find(|f| f.rule_id == Some(rule)).unwrap();
-    v.issues.iter().find(|i| i.id == f.issue).unwrap().lifecycle
+    v.issues
+        .iter()
+        .find(|i| *i.id == *f.issue)
+        .unwrap()
+        .lifecycle
 }
 
 #[test]
@@ -99,7 +103,7 @@ fn new_unchanged_fixed_reintroduced_through_the_store() {
         (Status::Unchanged, Status::Unchanged)
     );
     assert!(v2.baseline.contains("run 1"), "{}", v2.baseline);
-    assert_eq!(v2.issues[0].first_seen, "2026-11-01T00:00:00Z");
+    assert_eq!(&*v2.issues[0].first_seen, "2026-11-01T00:00:00Z");
     // Without --new-only, unchanged critical issues still block.
     assert_eq!(v2.verdict, fixops::verdict::Decision::Block);
 

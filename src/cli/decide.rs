@@ -418,8 +418,8 @@ fn baseline_history(path: &std::path::Path, time: &str) -> Result<fixops::lifecy
         .iter()
         .map(|i| {
             (
-                i.id.clone(),
-                i.identity.clone(),
+                i.id.to_string(),
+                i.identity.to_string(),
                 i.severity,
                 i.fingerprints.iter().map(|f| f.to_string()).collect(),
             )

@@ -1099,7 +1099,7 @@ fn encode_next_state(
         }
     }
     for identity in &u.reintroduced {
-        if let Some(&i) = index.get(identity.as_str()) {
+        if let Some(&i) = index.get(&**identity) {
             issues[i].4 = None;
         }
     }
@@ -1117,8 +1117,8 @@ fn encode_next_state(
     fingerprints.extend(
         u.fingerprints
             .iter()
-            .filter(|(f, _)| !known.contains(f.as_str()))
-            .map(|(f, i)| (f.as_str(), i.as_str())),
+            .filter(|(f, _)| !known.contains(&**f))
+            .map(|(f, i)| (&**f, &**i)),
     );
     erased::Ser::pack(&Next {
         issues,
@@ -1185,21 +1185,36 @@ impl Store {
         h.known.reserve(st.issues.len());
         h.fingerprints
             .reserve(st.issues.len() + st.fingerprints.len());
+        // Most issues share the time of the run that first saw them.
+        let mut times: crate::model::FastMap<String, crate::model::Sym> = Default::default();
         for (identity, issue_id, severity, first_seen, fixed_at) in st.issues {
             if let Some(fp) = identity.strip_prefix("fp ") {
-                h.fingerprints.insert(fp.to_string(), identity.clone());
+                h.fingerprints
+                    .insert(fp.to_string(), identity.as_str().into());
             }
+            let first_seen = match times.get(&first_seen) {
+                Some(t) => t.clone(),
+                None => {
+                    let t: crate::model::Sym = first_seen.as_str().into();
+                    times.insert(first_seen, t.clone());
+                    t
+                }
+            };
             h.known.insert(
                 identity,
                 Known {
-                    issue_id,
+                    issue_id: issue_id.into(),
                     severity,
                     first_seen,
                     fixed_at,
                 },
             );
         }
-        h.fingerprints.extend(st.fingerprints);
+        h.fingerprints.extend(
+            st.fingerprints
+                .into_iter()
+                .map(|(fp, identity)| (fp, identity.into())),
+        );
         let prev: Option<i64> = self
             .conn
             .query_row(
@@ -1525,7 +1540,7 @@ mod tests {
             command: "decide".into(),
         };
         let u = crate::lifecycle::LifecycleUpdate {
-            new: vec![("id-a".into(), "I-a".into(), "high".into())],
+            new: vec![("id-a".into(), "I-a".into(), "high")],
             ..Default::default()
         };
         let tx = s.conn.transaction().unwrap();
@@ -1542,7 +1557,7 @@ mod tests {
         assert_eq!(st.issues[0].3, "2026-11-01T00:00:00Z");
         // Prepared at the current version: used as it is.
         let u2 = crate::lifecycle::LifecycleUpdate {
-            new: vec![("id-b".into(), "I-b".into(), "low".into())],
+            new: vec![("id-b".into(), "I-b".into(), "low")],
             ..Default::default()
         };
         let current = read_state(&s.conn, "p", "").unwrap();

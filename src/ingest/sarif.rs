@@ -1287,11 +1287,13 @@ fn convert_result(
         }
     }
 
-    let mut locations = Vec::new();
+    // Exact capacities: a vector grown by `push` holds room for four
+    // locations, and most results have one.
+    let mut locations = Vec::with_capacity(raw.locations.as_ref().map_or(0, Vec::len));
     for l in raw.locations.into_iter().flatten() {
         push_location(l, false, &mut locations, &mut p, &mut b.names);
     }
-    let mut related = Vec::new();
+    let mut related = Vec::with_capacity(raw.related_locations.as_ref().map_or(0, Vec::len));
     for l in raw.related_locations.into_iter().flatten() {
         push_location(l, true, &mut related, &mut p, &mut b.names);
     }
@@ -1628,6 +1630,9 @@ impl RunCtx {
             }
         }
         if let Some(r) = rule {
+            // Exact room for the rule's lists (most results add nothing).
+            f.cwes.reserve_exact(r.cwes.len());
+            f.tags.reserve_exact(r.tags.len());
             for c in &r.cwes {
                 push_unique(&mut f.cwes, c.clone());
             }
