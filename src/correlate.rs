@@ -638,8 +638,9 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
     // Groups: pattern (same tool + rule, code issues) and root cause (same
     // package and version, SCA issues), when they span two or more issues.
     let mut groups = Vec::new();
-    let mut pattern: BTreeMap<(&str, &str), Vec<u32>> = BTreeMap::new();
-    let mut root: BTreeMap<(&str, &str), Vec<u32>> = BTreeMap::new();
+    // Hashed while filling (one entry per finding), sorted once at the end.
+    let mut pattern: FastMap<(&str, &str), Vec<u32>> = FastMap::default();
+    let mut root: FastMap<(&str, &str), Vec<u32>> = FastMap::default();
     for (k, is) in issues.iter().enumerate() {
         for &m in &is.members {
             let f = &fs[m as usize];
@@ -661,17 +662,17 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
         (Strategy::Pattern, pattern, " "),
         (Strategy::RootCause, root, "@"),
     ] {
+        let mut map: Vec<_> = map.into_iter().filter(|(_, m)| m.len() >= 2).collect();
+        map.sort_unstable_by(|x, y| x.0.cmp(&y.0));
         for ((a, b), members) in map {
-            if members.len() >= 2 {
-                let key = format!("{a}{sep}{b}");
-                groups.push(Group {
-                    id: short_id("G", &format!("{} {key}", strategy.as_str())),
-                    strategy,
-                    key,
-                    confidence: strategy.confidence(),
-                    issues: members,
-                });
-            }
+            let key = format!("{a}{sep}{b}");
+            groups.push(Group {
+                id: short_id("G", &format!("{} {key}", strategy.as_str())),
+                strategy,
+                key,
+                confidence: strategy.confidence(),
+                issues: members,
+            });
         }
     }
     let reduction = if n == 0 {

@@ -20,8 +20,8 @@ use crate::score::markov::MttrTable;
 use crate::score::{Assessment, IssueFacts, RiskSummary};
 use crate::verdict::{Triage, Verdict};
 use crate::waiver::{self, RunScope, Waiver};
-use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Wall time of each stage, in order (for `--timings`).
 #[derive(Debug, Clone, Default)]
@@ -144,7 +144,7 @@ pub struct Triaged {
     /// Distinct assessments (issues with equal facts share one).
     pub assessments: Vec<Assessment>,
     /// Assessment summary of each issue.
-    pub risk: Vec<RiskSummary>,
+    pub risk: Vec<Arc<RiskSummary>>,
     /// SBOM graph facts of each issue's component (SCA issues on an SBOM component).
     pub components: Vec<Option<Box<crate::enrich::graph::ComponentFacts>>>,
     /// Stage timings.
@@ -305,12 +305,13 @@ fn score_issues(
             run.relationships.iter().map(|(_, r)| r),
         )
     });
-    let mut cache: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut cache: crate::model::FastMap<Vec<u8>, usize> = Default::default();
     let mut key: Vec<u8> = Vec::with_capacity(256);
     let mut assessments = Vec::new();
     let mut out = Vec::with_capacity(c.issues.len());
     let mut components = Vec::with_capacity(c.issues.len());
-    let mut summaries: Vec<RiskSummary> = Vec::new();
+    // Issues with equal facts share one summary (one pointer per issue).
+    let mut summaries: Vec<Arc<RiskSummary>> = Vec::new();
     for (k, v) in vex.iter().enumerate().take(c.issues.len()) {
         let (mut facts, component) = facts_of(run, c, k, v.as_deref(), graph.as_ref(), opts);
         components.push(component.map(Box::new));
@@ -344,7 +345,7 @@ fn score_issues(
             }
         };
         if summaries.len() <= idx {
-            summaries.push(RiskSummary::of(idx, &assessments[idx]));
+            summaries.push(Arc::new(RiskSummary::of(idx, &assessments[idx])));
         }
         out.push(summaries[idx].clone());
     }
@@ -358,7 +359,7 @@ fn score_issues(
 /// Scoring results of a run.
 struct Scored {
     assessments: Vec<Assessment>,
-    risk: Vec<RiskSummary>,
+    risk: Vec<Arc<RiskSummary>>,
     components: Vec<Option<Box<crate::enrich::graph::ComponentFacts>>>,
 }
 

@@ -446,7 +446,7 @@ pub struct Annotations {
     /// Per finding: whether its issue is waived.
     pub waived: Vec<bool>,
     /// Per finding: its issue's scoring summary.
-    pub risk: Vec<Option<crate::score::RiskSummary>>,
+    pub risk: Vec<Option<std::sync::Arc<crate::score::RiskSummary>>>,
     /// Gate only on new and reintroduced issues.
     pub new_only: bool,
 }
@@ -462,7 +462,7 @@ impl Annotations {
         self.waived.get(i).copied().unwrap_or(false)
     }
     fn risk(&self, i: usize) -> Option<&crate::score::RiskSummary> {
-        self.risk.get(i).and_then(Option::as_ref)
+        self.risk.get(i).and_then(Option::as_deref)
     }
 }
 
@@ -605,9 +605,22 @@ impl PolicyInput {
                 e
             })
             .collect();
+        // Findings of one tool come in runs sharing one name: count each run
+        // of the same name at once rather than a map entry per finding.
         let mut by_tool: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut current: Option<(&crate::model::Sym, usize)> = None;
         for f in run.findings.iter() {
-            *by_tool.entry(&f.tool.name).or_default() += 1;
+            match &mut current {
+                Some((name, n)) if std::sync::Arc::ptr_eq(name, &f.tool.name) => *n += 1,
+                _ => {
+                    if let Some((name, n)) = current.replace((&f.tool.name, 1)) {
+                        *by_tool.entry(name).or_default() += n;
+                    }
+                }
+            }
+        }
+        if let Some((name, n)) = current {
+            *by_tool.entry(name).or_default() += n;
         }
         let by_severity: BTreeMap<&str, usize> = run
             .by_severity()

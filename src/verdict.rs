@@ -279,7 +279,7 @@ pub struct IssueVerdict {
     pub component: Option<Box<crate::enrich::graph::ComponentFacts>>,
     /// Scoring at a glance (full factors in `assessments`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub risk: Option<crate::score::RiskSummary>,
+    pub risk: Option<std::sync::Arc<crate::score::RiskSummary>>,
     /// The issue's decision (most severe of its findings').
     pub decision: Decision,
 }
@@ -302,7 +302,7 @@ pub struct Triage<'a> {
     /// Distinct assessments.
     pub assessments: Vec<crate::score::Assessment>,
     /// Summary per issue.
-    pub risk: Vec<crate::score::RiskSummary>,
+    pub risk: Vec<std::sync::Arc<crate::score::RiskSummary>>,
     /// SBOM graph facts per issue.
     pub components: Vec<Option<Box<crate::enrich::graph::ComponentFacts>>>,
     /// Intelligence snapshots used.
@@ -628,11 +628,8 @@ impl Verdict {
             per_finding,
             run_level,
         } = outcome;
-        let mut by_decision: BTreeMap<Decision, usize> =
-            [Decision::Block, Decision::Defer, Decision::Allow]
-                .iter()
-                .map(|d| (*d, 0))
-                .collect();
+        // Counted by discriminant, made maps once at the end.
+        let mut decisions = [0usize; 3];
         let mut reasons: BTreeMap<(Decision, String), Reason> = BTreeMap::new();
         let no_rules: std::sync::Arc<[RuleHit]> = std::sync::Arc::from([]);
         let mut reason_index: std::collections::HashMap<(Decision, &str), usize> =
@@ -657,7 +654,7 @@ impl Verdict {
                     .max()
                     .unwrap_or(Decision::Allow)
             };
-            *by_decision.entry(decision).or_default() += 1;
+            decisions[decision as usize] += 1;
             if !exempt && !hits.is_empty() {
                 // Findings of one policy class share one hit list: count the
                 // lists here, the rules in them once per list below.
@@ -724,12 +721,7 @@ impl Verdict {
             .chain(run_level.iter().map(|h| h.decision))
             .max()
             .unwrap_or(Decision::Allow);
-        let mut by_lifecycle: BTreeMap<&'static str, usize> =
-            ["new", "unchanged", "reintroduced", "absent"]
-                .iter()
-                .map(|k| (*k, 0))
-                .collect();
-        by_lifecycle.insert("fixed", triage.lifecycle.fixed.len());
+        let mut statuses = [0usize; 4];
         // Issue data moves into the verdict rather than being copied: a
         // 200k-issue run would otherwise hold it twice.
         let Correlation {
@@ -750,7 +742,7 @@ impl Verdict {
             .zip(life_issues)
             .enumerate()
             .map(|(k, (is, life))| {
-                *by_lifecycle.entry(life.status.as_str()).or_default() += 1;
+                statuses[life.status as usize] += 1;
                 let decision = is
                     .members
                     .iter()
@@ -812,13 +804,25 @@ impl Verdict {
                 inputs: run.inputs.len(),
                 findings: run.findings.len(),
                 issues: issues.len(),
-                by_lifecycle,
+                by_lifecycle: [
+                    Status::New,
+                    Status::Unchanged,
+                    Status::Reintroduced,
+                    Status::Absent,
+                ]
+                .into_iter()
+                .map(|s| (s.as_str(), statuses[s as usize]))
+                .chain([("fixed", fixed.len())])
+                .collect(),
                 vex_suppressed: issues
                     .iter()
                     .filter(|i| i.vex.as_ref().is_some_and(|v| v.suppresses))
                     .count(),
                 waived: issues.iter().filter(|i| i.waiver.is_some()).count(),
-                by_decision,
+                by_decision: [Decision::Block, Decision::Defer, Decision::Allow]
+                    .into_iter()
+                    .map(|d| (d, decisions[d as usize]))
+                    .collect(),
                 by_severity: run.by_severity(),
                 suppressed,
                 components: run.components.len(),

@@ -86,7 +86,7 @@ pub fn write(v: &Verdict, opts: &Options, w: &mut dyn Write) -> std::io::Result<
         ]);
         let risk_of = |i: usize| {
             let o = v.outcomes.get(i)?;
-            v.issues.get(o.issue as usize)?.risk.as_ref()
+            v.issues.get(o.issue as usize)?.risk.as_deref()
         };
         for f in &shown {
             let what = match (&f.vulnerability, &f.rule_id) {
