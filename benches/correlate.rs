@@ -88,8 +88,8 @@ fn generate(n: usize) -> Run {
                     suppressions: vec![],
                     baseline_state: None,
                     code_flows: 0,
-                    cwes: vec![cwe.clone()],
-                    tags: vec![],
+                    cwes: vec![cwe.clone()].into(),
+                    tags: Default::default(),
                     vulnerability: None,
                     properties: None,
                 });
@@ -129,8 +129,8 @@ fn generate(n: usize) -> Run {
                     suppressions: vec![],
                     baseline_state: None,
                     code_flows: 0,
-                    cwes: vec![],
-                    tags: vec![],
+                    cwes: Default::default(),
+                    tags: Default::default(),
                     vulnerability: Some(Box::new(VulnerabilityRef {
                         id,
                         aliases,

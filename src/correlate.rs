@@ -491,7 +491,7 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
                 continue;
             };
             let path = paths.id(&normalized[uri]);
-            for c in &f.cwes {
+            for c in f.cwes.iter() {
                 items.push((path, 0, attrs.id(c), line, i as u32));
             }
             if let Some(r) = &f.rule_id {
@@ -917,7 +917,7 @@ mod tests {
 
     fn sast(tool: &str, rule: &str, cwe: &str, path: &str, line: u32) -> Finding {
         let mut f = base(tool, rule);
-        f.cwes = vec![Arc::from(cwe)];
+        f.cwes = vec![Arc::from(cwe)].into();
         f.locations = vec![Location {
             uri: Some(Arc::from(path)),
             start_line: Some(line),

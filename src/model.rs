@@ -15,6 +15,14 @@ use std::sync::Arc;
 /// A cheaply clonable shared string, used for values repeated across findings.
 pub type Sym = Arc<str>;
 
+/// A shared list of strings: findings of one rule share the rule's list
+/// rather than each holding a copy.
+pub type Syms = Arc<[Sym]>;
+
+fn no_syms(v: &[Sym]) -> bool {
+    v.is_empty()
+}
+
 /// A hash map with a fast, per-process randomly seeded hasher, for the hot
 /// paths that hash hundreds of thousands of short keys.
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -394,11 +402,11 @@ pub struct Finding {
     #[serde(skip_serializing_if = "is_zero", default)]
     pub code_flows: u32,
     /// CWE ids (`CWE-79`), from taxa, tags or properties.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub cwes: Vec<Sym>,
+    #[serde(skip_serializing_if = "no_syms", default)]
+    pub cwes: Syms,
     /// Rule and result tags.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub tags: Vec<Sym>,
+    #[serde(skip_serializing_if = "no_syms", default)]
+    pub tags: Syms,
     /// Vulnerability and package, for SCA findings (boxed: most findings
     /// have none, and a 200k-result log should not pay for it inline).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -493,8 +501,8 @@ impl Finding {
             suppressions: Vec::new(),
             baseline_state: None,
             code_flows: 0,
-            cwes: Vec::new(),
-            tags: Vec::new(),
+            cwes: Syms::default(),
+            tags: Syms::default(),
             vulnerability: None,
             properties: None,
         }

@@ -1338,7 +1338,7 @@ impl Store {
                 baseline_state: None,
                 code_flows: 0,
                 cwes: f.cwes.into_iter().map(Arc::from).collect(),
-                tags: vec![],
+                tags: Default::default(),
                 vulnerability: f.vuln.map(|id| {
                     Box::new(VulnerabilityRef {
                         id,

@@ -949,8 +949,8 @@ struct RuleInfo {
     help_uri: Option<Sym>,
     default_level: Option<Level>,
     score: Option<f64>,
-    tags: Vec<Sym>,
-    cwes: Vec<Sym>,
+    tags: crate::model::Syms,
+    cwes: crate::model::Syms,
     cvss: Vec<String>,
     /// Vulnerability ids named in the rule id, name or descriptions.
     vuln_ids: Vec<String>,
@@ -1389,8 +1389,8 @@ fn convert_result(
         code_flows: raw
             .code_flows
             .map_or(0, |c| u32::try_from(c.len()).unwrap_or(u32::MAX)),
-        cwes,
-        tags,
+        cwes: cwes.into(),
+        tags: tags.into(),
         vulnerability: None,
         properties: compact_props(raw.properties),
     };
@@ -1454,17 +1454,19 @@ fn rule_info(r: RawRule<'_>, names: &mut Interner) -> RuleInfo {
         .and_then(|c| c.level)
         .and_then(|l| Level::parse(&l));
     info.score = props.score.as_deref().and_then(parse_score);
+    let mut cwes = Vec::new();
+    let mut tags = Vec::new();
     for t in &props.tags {
         if let Some(c) = cwe_of_tag(t) {
-            push_unique(&mut info.cwes, names.sym(&c));
+            push_unique(&mut cwes, names.sym(&c));
         }
         if info.severity_word.is_none() {
             info.severity_word = tag_severity(t);
         }
-        push_unique(&mut info.tags, names.sym(t));
+        push_unique(&mut tags, names.sym(t));
     }
     for c in props.cwes.iter().filter_map(|c| cwe_of_value(c)) {
-        push_unique(&mut info.cwes, names.sym(&c));
+        push_unique(&mut cwes, names.sym(&c));
     }
     for rel in r.relationships.into_iter().flatten() {
         let Some(t) = rel.target else { continue };
@@ -1480,9 +1482,11 @@ fn rule_info(r: RawRule<'_>, names: &mut Interner) -> RuleInfo {
             cwe_of_tag(id)
         };
         if let Some(c) = c {
-            push_unique(&mut info.cwes, names.sym(&c));
+            push_unique(&mut cwes, names.sym(&c));
         }
     }
+    info.cwes = cwes.into();
+    info.tags = tags.into();
     for text in [r.id.as_deref(), r.name.as_deref(), short.as_deref()]
         .into_iter()
         .flatten()
@@ -1617,6 +1621,7 @@ impl RunCtx {
             .map(|u| normalize_path(&u))
             .unwrap_or_default();
 
+        let mut taxa_cwes = Vec::new();
         for (id, name, index) in &p.extra().taxa {
             let component = name.clone().or_else(|| {
                 index.and_then(|i| self.taxonomies.get(usize::try_from(i).ok()?)?.clone())
@@ -1626,20 +1631,13 @@ impl RunCtx {
                 _ => cwe_of_tag(id),
             };
             if let Some(c) = c {
-                push_unique(&mut f.cwes, b.names.sym(&c));
+                taxa_cwes.push(b.names.sym(&c));
             }
         }
-        if let Some(r) = rule {
-            // Exact room for the rule's lists (most results add nothing).
-            f.cwes.reserve_exact(r.cwes.len());
-            f.tags.reserve_exact(r.tags.len());
-            for c in &r.cwes {
-                push_unique(&mut f.cwes, c.clone());
-            }
-            for t in &r.tags {
-                push_unique(&mut f.tags, t.clone());
-            }
-        }
+        let none = crate::model::Syms::default();
+        let (rule_cwes, rule_tags) = rule.map_or((&none, &none), |r| (&r.cwes, &r.tags));
+        f.cwes = merge_syms(&f.cwes, taxa_cwes, rule_cwes);
+        f.tags = merge_syms(&f.tags, Vec::new(), rule_tags);
 
         f.score = p.score.or(rule.and_then(|r| r.score));
 
@@ -1819,6 +1817,23 @@ fn parse_score(s: &str) -> Option<f64> {
         .parse::<f64>()
         .ok()
         .filter(|v| v.is_finite() && (0.0..=10.0).contains(v))
+}
+
+/// The result's own list, then `more`, then the rule's, without repeats. A
+/// result that adds nothing to its rule's list shares the rule's.
+fn merge_syms(
+    own: &crate::model::Syms,
+    more: Vec<Sym>,
+    rule: &crate::model::Syms,
+) -> crate::model::Syms {
+    if own.is_empty() && more.is_empty() {
+        return rule.clone();
+    }
+    let mut out = own.to_vec();
+    for x in more.into_iter().chain(rule.iter().cloned()) {
+        push_unique(&mut out, x);
+    }
+    out.into()
 }
 
 fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {

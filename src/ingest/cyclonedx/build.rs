@@ -741,7 +741,7 @@ fn findings(v: &Vuln, id: &str, index: &RefIndex<'_>, tool: &Tool, out: &mut Vec
         .filter(|s| !s.is_empty())
         .unwrap_or(id)
         .to_string();
-    let cwes: Vec<Sym> = v
+    let cwes: crate::model::Syms = v
         .cwes
         .iter()
         .map(|n| Sym::from(format!("CWE-{n}")))
@@ -784,7 +784,7 @@ fn findings(v: &Vuln, id: &str, index: &RefIndex<'_>, tool: &Tool, out: &mut Vec
             baseline_state: None,
             code_flows: 0,
             cwes: cwes.clone(),
-            tags: Vec::new(),
+            tags: Default::default(),
             vulnerability: Some(Box::new(vref)),
             properties: None,
         }
