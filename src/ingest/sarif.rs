@@ -42,7 +42,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -328,6 +328,38 @@ impl<'de: 'a, 'a> Deserialize<'de> for Txt<'a> {
     }
 }
 
+/// A JSON object of strings, borrowed from the text, in document order; a
+/// key given twice keeps its last value (as a map would). Fingerprint
+/// objects are read this way: no tree and no copies on the walking thread.
+struct Pairs<'a>(Vec<(Txt<'a>, Txt<'a>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Pairs<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Pairs<'a>, A::Error> {
+                let mut out: Vec<(Txt<'a>, Txt<'a>)> =
+                    Vec::with_capacity(map.size_hint().unwrap_or(2));
+                while let Some((k, v)) = map.next_entry::<Txt<'a>, Txt<'a>>()? {
+                    match out.iter_mut().find(|(x, _)| **x == *k) {
+                        Some(slot) => slot.1 = v,
+                        None => out.push((k, v)),
+                    }
+                }
+                Ok(Pairs(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawTool<'a> {
@@ -509,8 +541,10 @@ struct RawResult<'a> {
     locations: Option<Vec<RawLocation<'a>>>,
     #[serde(borrow)]
     related_locations: Option<Vec<RawLocation<'a>>>,
-    fingerprints: Option<BTreeMap<String, String>>,
-    partial_fingerprints: Option<BTreeMap<String, String>>,
+    #[serde(borrow)]
+    fingerprints: Option<Pairs<'a>>,
+    #[serde(borrow)]
+    partial_fingerprints: Option<Pairs<'a>>,
     #[serde(borrow)]
     suppressions: Option<Vec<RawSuppression<'a>>>,
     #[serde(borrow)]
@@ -1302,9 +1336,9 @@ fn convert_result(
     let pairs: Vec<(Sym, String)> = raw
         .fingerprints
         .into_iter()
-        .flatten()
-        .chain(raw.partial_fingerprints.into_iter().flatten())
-        .map(|(k, v)| (b.names.sym(&k), v))
+        .flat_map(|p| p.0)
+        .chain(raw.partial_fingerprints.into_iter().flat_map(|p| p.0))
+        .map(|(k, v)| (b.names.sym(&k), v.0.into_owned()))
         .collect();
     let producer_fingerprints = crate::model::ProducerFingerprints::from_pairs(pairs);
 
@@ -2400,6 +2434,32 @@ mod tests {
         assert_eq!(
             f.fingerprint,
             Fingerprint::from_producer(Some("R"), &f.producer_fingerprints)
+        );
+    }
+
+    #[test]
+    fn a_fingerprint_key_repeated_in_one_object_keeps_its_last_value() {
+        let d = read(&log(
+            r#"{"tool": {"driver": {"name": "T"}}, "results": [{"ruleId": "R", "message": {"text": "m"},
+                "partialFingerprints": {"k/v1": "first", "esc\u0061ped": "x\ny", "k/v1": "last"}}]}"#,
+        ));
+        let f = &d.findings[0];
+        assert_eq!(
+            f.producer_fingerprints.get("k/v1").map(String::as_str),
+            Some("last")
+        );
+        assert_eq!(
+            f.producer_fingerprints.get("escaped").map(String::as_str),
+            Some("x\ny")
+        );
+        assert_eq!(f.producer_fingerprints.len(), 2);
+        let e = err(&log(
+            r#"{"tool": {"driver": {"name": "T"}}, "results": [{"message": {"text": "m"},
+                "fingerprints": {"k": 1}}]}"#,
+        ));
+        assert!(
+            e.contains("/runs/0/results/0/fingerprints/k") && e.contains("expected a string"),
+            "{e}"
         );
     }
 
