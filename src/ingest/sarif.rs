@@ -1119,6 +1119,19 @@ struct MessageById {
 }
 
 /// One run being read.
+/// Artifact locations of one run already resolved: `(uri, uriBaseId)`,
+/// both interned and keyed by address, to `(full URI, normalized identity
+/// path)`. The interner keeps every key alive, so an address is never reused.
+#[derive(Default)]
+struct Resolved(crate::model::FastMap<(usize, usize), (Sym, Sym)>);
+
+impl Resolved {
+    fn key(uri: &Sym, base: Option<&Sym>) -> (usize, usize) {
+        let addr = |s: &Sym| Arc::as_ptr(s) as *const u8 as usize;
+        (addr(uri), base.map_or(0, addr))
+    }
+}
+
 struct RunCtx {
     index: usize,
     start: usize,
@@ -1228,10 +1241,12 @@ impl RunCtx {
         let sca_tool = is_sca_tool(&tool.name);
         let pending = std::mem::take(&mut self.pending);
         let mut findings = std::mem::take(&mut b.findings);
+        // Resolutions depend on this run's `originalUriBaseIds`.
+        let mut resolved = Resolved::default();
         if let Some(tail) = findings.get_mut(self.start..) {
             for (f, p) in tail.iter_mut().zip(pending) {
                 f.tool = tool.clone();
-                self.complete(f, p, sca_tool, b);
+                self.complete(f, p, sca_tool, b, &mut resolved);
             }
         }
         b.findings = findings;
@@ -1595,7 +1610,14 @@ impl RunCtx {
         found.and_then(|&(c, r)| self.rules.get(c)?.get(r))
     }
 
-    fn complete(&self, f: &mut Finding, p: Pending, sca_tool: bool, b: &mut Builder) {
+    fn complete(
+        &self,
+        f: &mut Finding,
+        p: Pending,
+        sca_tool: bool,
+        b: &mut Builder,
+        resolved: &mut Resolved,
+    ) {
         let rule = self.rule_for(f, &p, b);
         if let Some(r) = rule {
             if f.rule_id.is_none() {
@@ -1624,7 +1646,7 @@ impl RunCtx {
             .or(rule.and_then(|r| r.default_level))
             .unwrap_or(Level::Warning);
 
-        let mut identity_path = None;
+        let mut identity_path: Option<Sym> = None;
         for (related, pos, base, index) in &p.uri_refs {
             let list = if *related {
                 &mut f.related_locations
@@ -1634,25 +1656,45 @@ impl RunCtx {
             let Some(loc) = list.get_mut(*pos) else {
                 continue;
             };
+            let primary = !*related && *pos == 0;
+            // An interned `uri` + `uriBaseId` pair resolves the same way for
+            // every result of the run: resolved once, by identity.
+            let key = loc.uri.as_ref().map(|u| Resolved::key(u, base.as_ref()));
+            if let Some((full, ident)) = key.and_then(|k| resolved.0.get(&k)) {
+                if primary {
+                    identity_path = Some(ident.clone());
+                }
+                loc.uri = Some(full.clone());
+                continue;
+            }
+            let warnings = b.warnings.len() + b.dropped_warnings;
             let uref = UriRef {
                 uri: loc.uri.as_deref().map(str::to_owned),
                 base: base.as_deref().map(str::to_owned),
                 index: *index,
             };
             let (full, ident) = self.resolve_location(&uref, p.number, b);
-            if !*related && *pos == 0 {
-                identity_path = ident.clone();
+            let full = full.map(|u| b.names.sym(&u));
+            let ident: Option<Sym> = ident.map(|i| normalize_path(&i).into());
+            if primary {
+                identity_path.clone_from(&ident);
             }
-            loc.uri = full.map(|u| b.names.sym(&u));
+            // Only a silent resolution is reused: a warning names its result.
+            if let (Some(k), Some(fu), Some(id)) = (key, &full, &ident)
+                && warnings == b.warnings.len() + b.dropped_warnings
+            {
+                resolved.0.insert(k, (fu.clone(), id.clone()));
+            }
+            loc.uri = full;
         }
         let identity_path = identity_path
+            .map(|s| s.to_string())
             .or_else(|| {
                 f.locations
                     .first()
                     .and_then(|l| l.uri.as_deref())
-                    .map(str::to_owned)
+                    .map(normalize_path)
             })
-            .map(|u| normalize_path(&u))
             .unwrap_or_default();
 
         let mut taxa_cwes = Vec::new();
@@ -2313,6 +2355,46 @@ mod tests {
             "{:?}",
             d.warnings
         );
+    }
+
+    #[test]
+    fn a_resolution_is_reused_within_its_run_only_and_warnings_stay_per_result() {
+        let result = |uri: &str, base: &str| {
+            format!(
+                r#"{{"message": {{"text": "m"}}, "locations": [{{"physicalLocation": {{"artifactLocation": {{"uri": "{uri}", "uriBaseId": "{base}"}}}}}}]}}"#
+            )
+        };
+        let run = |root: &str| {
+            format!(
+                r#"{{"tool": {{"driver": {{"name": "T"}}}}, "results": [{}, {}, {}, {}],
+                "originalUriBaseIds": {{"SRC": {{"uri": "{root}"}}, "A": {{"uri": "a/", "uriBaseId": "B"}}, "B": {{"uri": "b/", "uriBaseId": "A"}}}}}}"#,
+                result("x.c", "SRC"),
+                result("x.c", "SRC"),
+                result("y.c", "A"),
+                result("y.c", "A"),
+            )
+        };
+        let text = format!(
+            r#"{{"version": "2.1.0", "runs": [{}, {}]}}"#,
+            run("file:///one/"),
+            run("file:///two/")
+        );
+        let d = read(&text);
+        let uri = |i: usize| d.findings[i].locations[0].uri.as_deref().unwrap_or("");
+        assert_eq!(uri(0), "file:///one/x.c");
+        assert_eq!(uri(1), "file:///one/x.c");
+        assert_eq!(uri(4), "file:///two/x.c");
+        assert_eq!(uri(5), "file:///two/x.c");
+        // Same identity path (the part below the absolute base) in both runs.
+        assert_eq!(d.findings[0].fingerprint, d.findings[1].fingerprint);
+        // The cyclic chain warns once per result that uses it, in each run.
+        let cycles: Vec<&String> = d
+            .warnings
+            .iter()
+            .filter(|w| w.contains("a cycle?"))
+            .collect();
+        assert_eq!(cycles.len(), 4, "{:?}", d.warnings);
+        assert!(cycles[0].contains("runs/0/results/2") && cycles[3].contains("runs/1/results/3"));
     }
 
     #[test]
