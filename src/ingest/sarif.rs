@@ -229,12 +229,7 @@ impl Builder {
         for batch in rx {
             for event in batch {
                 match event {
-                    Event::RunStart(index) => {
-                        let mut r = RunCtx::new(index, self.findings.len());
-                        r.pending
-                            .reserve(self.findings.capacity().saturating_sub(self.findings.len()));
-                        run = Some(r);
-                    }
+                    Event::RunStart(index) => run = Some(RunCtx::new(index)),
                     Event::RunEnd => {
                         if let Some(r) = run.take() {
                             r.finish(self);
@@ -246,9 +241,18 @@ impl Builder {
                         match other {
                             Event::Tool(t) => r.set_tool(t, self),
                             Event::Result(raw) => r.add_result(raw, self),
-                            Event::Bases(bases) => r.bases.extend(bases),
-                            Event::Artifacts(a) => r.artifacts = a,
-                            Event::Taxonomies(t) => r.taxonomies = t,
+                            Event::Bases(bases) => {
+                                r.bases.extend(bases);
+                                r.has_bases = true;
+                            }
+                            Event::Artifacts(a) => {
+                                r.artifacts = a;
+                                r.has_artifacts = true;
+                            }
+                            Event::Taxonomies(t) => {
+                                r.taxonomies = t;
+                                r.has_taxonomies = true;
+                            }
                             Event::RunStart(_) | Event::RunEnd => {}
                         }
                     }
@@ -632,6 +636,9 @@ impl<'de> Visitor<'de> for RunsSeed<'_, 'de> {
 
 struct RunSeed<'b, 'de>(&'b mut Feed<'de>);
 
+/// Run members that results depend on.
+const RUN_PARTS: [&str; 4] = ["tool", "originalUriBaseIds", "artifacts", "taxonomies"];
+
 impl<'de> DeserializeSeed<'de> for RunSeed<'_, 'de> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
@@ -647,7 +654,17 @@ impl<'de> Visitor<'de> for RunSeed<'_, 'de> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
         let feed = self.0;
         feed.push(Event::RunStart(feed.runs));
+        // Results are completed against the run-level parts read before
+        // them, so each part may appear once (as a derived struct requires).
+        let mut seen = [false; 4];
         while let Some(key) = map.next_key::<Txt<'de>>()? {
+            let part = RUN_PARTS.iter().position(|p| *p == &*key);
+            if let Some(i) = part {
+                if seen[i] {
+                    return Err(de::Error::duplicate_field(RUN_PARTS[i]));
+                }
+                seen[i] = true;
+            }
             match &*key {
                 "tool" => {
                     let tool: RawTool<'de> = map.next_value()?;
@@ -1132,10 +1149,20 @@ impl Resolved {
     }
 }
 
+/// One run being read. A result is completed as soon as the run-level parts
+/// it depends on (tool and rules, base ids, artifacts, taxonomies) have been
+/// read, which is as it arrives when they precede `results`, as most tools
+/// write them; otherwise it waits for the end of the run. Each of those parts
+/// appears at most once (see [`RunSeed`]), so what was read is final.
 struct RunCtx {
     index: usize,
-    start: usize,
+    /// Results read so far (numbers them for warnings).
+    results: usize,
     tool: Option<Tool>,
+    sca_tool: bool,
+    has_bases: bool,
+    has_artifacts: bool,
+    has_taxonomies: bool,
     /// `[driver rules, extension 0 rules, ...]`.
     rules: Vec<Vec<RuleInfo>>,
     component_names: Vec<Option<String>>,
@@ -1144,15 +1171,21 @@ struct RunCtx {
     bases: HashMap<String, UriRef>,
     artifacts: Vec<Option<UriRef>>,
     taxonomies: Vec<Option<String>>,
-    pending: Vec<Pending>,
+    /// Results waiting for the end of the run: (finding index, pending).
+    pending: Vec<(usize, Pending)>,
+    resolved: Resolved,
 }
 
 impl RunCtx {
-    fn new(index: usize, start: usize) -> RunCtx {
+    fn new(index: usize) -> RunCtx {
         RunCtx {
             index,
-            start,
+            results: 0,
             tool: None,
+            sca_tool: false,
+            has_bases: false,
+            has_artifacts: false,
+            has_taxonomies: false,
             rules: Vec::new(),
             component_names: Vec::new(),
             rule_by_id: Default::default(),
@@ -1161,7 +1194,24 @@ impl RunCtx {
             artifacts: Vec::new(),
             taxonomies: Vec::new(),
             pending: Vec::new(),
+            resolved: Resolved::default(),
         }
+    }
+
+    /// Whether everything `p` needs from the run has been read, and no
+    /// earlier result waits (results are completed in order, so their
+    /// warnings are too).
+    fn ready_for(&self, p: &Pending) -> bool {
+        self.pending.is_empty()
+            && self.tool.is_some()
+            && p.uri_refs.iter().all(|(_, _, base, index)| {
+                (base.is_none() || self.has_bases)
+                    && (index.is_none() || (self.has_artifacts && self.has_bases))
+            })
+            && p.extra()
+                .taxa
+                .iter()
+                .all(|(_, name, index)| name.is_some() || index.is_none() || self.has_taxonomies)
     }
 
     fn set_tool(&mut self, raw: RawTool<'_>, b: &mut Builder) {
@@ -1185,6 +1235,7 @@ impl RunCtx {
             .as_ref()
             .and_then(|d| d.version.as_ref().or(d.semantic_version.as_ref()))
             .map(|v| b.names.sym(v));
+        self.sca_tool = is_sca_tool(&name);
         self.tool = Some(Tool { name, version });
         let mut components = Vec::new();
         if let Some(d) = driver {
@@ -1220,13 +1271,22 @@ impl RunCtx {
 
     fn add_result(&mut self, raw: RawResult<'_>, b: &mut Builder) {
         b.results += 1;
-        let number = self.pending.len();
-        let (finding, pending) = convert_result(raw, number, self.index, b);
+        let number = self.results;
+        self.results += 1;
+        let (mut finding, pending) = convert_result(raw, number, self.index, b);
+        match &self.tool {
+            Some(tool) if self.ready_for(&pending) => {
+                finding.tool = tool.clone();
+                let mut resolved = std::mem::take(&mut self.resolved);
+                self.complete(&mut finding, pending, self.sca_tool, b, &mut resolved);
+                self.resolved = resolved;
+            }
+            _ => self.pending.push((b.findings.len(), pending)),
+        }
         b.findings.push(finding);
-        self.pending.push(pending);
     }
 
-    /// Complete every finding of this run once all of the run has been read.
+    /// Complete the findings still waiting, once all of the run has been read.
     fn finish(mut self, b: &mut Builder) {
         let tool = self.tool.clone().unwrap_or_else(|| {
             b.warn(format!("runs/{}: no tool; using \"unknown\"", self.index));
@@ -1240,11 +1300,10 @@ impl RunCtx {
         }
         let sca_tool = is_sca_tool(&tool.name);
         let pending = std::mem::take(&mut self.pending);
+        let mut resolved = std::mem::take(&mut self.resolved);
         let mut findings = std::mem::take(&mut b.findings);
-        // Resolutions depend on this run's `originalUriBaseIds`.
-        let mut resolved = Resolved::default();
-        if let Some(tail) = findings.get_mut(self.start..) {
-            for (f, p) in tail.iter_mut().zip(pending) {
+        for (i, p) in pending {
+            if let Some(f) = findings.get_mut(i) {
                 f.tool = tool.clone();
                 self.complete(f, p, sca_tool, b, &mut resolved);
             }
@@ -2395,6 +2454,49 @@ mod tests {
             .collect();
         assert_eq!(cycles.len(), 4, "{:?}", d.warnings);
         assert!(cycles[0].contains("runs/0/results/2") && cycles[3].contains("runs/1/results/3"));
+    }
+
+    #[test]
+    fn results_before_and_after_the_run_parts_they_need_read_the_same() {
+        let results = r#""results": [
+              {"ruleId": "R", "message": {"id": "m", "arguments": ["x"]}, "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.c", "uriBaseId": "SRC"}}}]},
+              {"ruleIndex": 0, "message": {"text": "t"}, "locations": [{"physicalLocation": {"artifactLocation": {"index": 0}}}]},
+              {"ruleIndex": 5, "message": {"text": "u"}}]"#;
+        let parts = r#""tool": {"driver": {"name": "T", "rules": [{"id": "R", "messageStrings": {"m": {"text": "got {0}"}}}]}},
+            "originalUriBaseIds": {"SRC": {"uri": "file:///src/"}},
+            "artifacts": [{"location": {"uri": "b.c", "uriBaseId": "SRC"}}]"#;
+        let before = read(&log(&format!("{{{parts}, {results}}}")));
+        let after = read(&log(&format!("{{{results}, {parts}}}")));
+        for d in [&before, &after] {
+            let f = &d.findings;
+            assert_eq!(f[0].message, "got x");
+            assert_eq!(f[0].locations[0].uri.as_deref(), Some("file:///src/a.c"));
+            assert_eq!(f[1].rule_id.as_deref(), Some("R"));
+            assert_eq!(f[1].locations[0].uri.as_deref(), Some("file:///src/b.c"));
+            assert_eq!(&*f[2].tool.name, "T");
+        }
+        assert_eq!(before.findings, after.findings);
+        assert_eq!(before.warnings, after.warnings);
+    }
+
+    #[test]
+    fn a_run_part_given_twice_is_an_error() {
+        for part in [
+            r#""tool": {"driver": {"name": "T"}}"#,
+            r#""originalUriBaseIds": {}"#,
+            r#""artifacts": []"#,
+            r#""taxonomies": []"#,
+        ] {
+            let e = err(&log(&format!(
+                r#"{{"tool": {{"driver": {{"name": "T"}}}}, "originalUriBaseIds": {{}}, "artifacts": [],
+                "taxonomies": [], "results": [], {part}}}"#
+            )));
+            let name = part.split('"').nth(1).unwrap_or_default();
+            assert!(
+                e.contains(&format!("duplicate field `{name}`")) && e.contains("/runs/0"),
+                "{e}"
+            );
+        }
     }
 
     #[test]
