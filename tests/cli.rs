@@ -177,6 +177,18 @@ fn assert_input_error(db: &Path, input: &Path, needles: &[&str]) {
     }
     assert!(out.stdout.is_empty(), "no verdict on error");
     assert!(!stderr.contains("panicked"), "{stderr}");
+    // `ingest` reports the same error, with no empty summary table.
+    let out = fixops(db).arg("ingest").arg(input).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "expected {n:?} in: {stderr}");
+    }
+    assert!(
+        out.stdout.is_empty(),
+        "no summary when no file was read: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]

@@ -75,13 +75,15 @@ pub fn run(ctx: &Context, args: &IngestArgs) -> Result<u8> {
         .files
         .iter()
         .map(|f| {
-            let mut m = BTreeMap::new();
-            for d in &f.documents {
-                for x in &d.findings {
-                    *m.entry(x.severity).or_insert(0) += 1;
-                }
+            let mut n = [0usize; Severity::ALL_DESC.len()];
+            for x in f.documents.iter().flat_map(|d| &d.findings) {
+                n[x.severity as usize] += 1;
             }
-            m
+            Severity::ALL_DESC
+                .iter()
+                .filter(|s| n[**s as usize] > 0)
+                .map(|s| (*s, n[*s as usize]))
+                .collect()
         })
         .collect();
     let run = Run::assemble(ctx.meta("ingest"), ingested);
@@ -136,6 +138,10 @@ pub fn run(ctx: &Context, args: &IngestArgs) -> Result<u8> {
 fn write_table(r: &Report<'_>, out: &mut Vec<u8>) -> std::io::Result<()> {
     use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
     use std::io::Write;
+    // No file was read: the errors on stderr are the whole report.
+    if r.files.is_empty() {
+        return Ok(());
+    }
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
