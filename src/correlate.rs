@@ -334,28 +334,36 @@ fn short_id(prefix: &str, key: &str) -> String {
     format!("{prefix}-{}", hex::encode(&d[..6]))
 }
 
-/// Interns strings to dense ids in first-seen order.
-struct Interner<'a> {
-    ids: FastMap<&'a str, u32>,
+/// Dense ids, in first-seen order, for a text derived from a string
+/// (a normalized path, a rule family). Memoized by the address of the
+/// interned string first: a document interns each string once, so the text
+/// is derived and hashed once per document, not once per finding.
+#[derive(Default)]
+struct SymIds {
+    by_addr: FastMap<usize, u32>,
+    by_text: FastMap<String, u32>,
+    names: Vec<String>,
 }
 
-impl<'a> Interner<'a> {
-    fn new() -> Self {
-        Interner {
-            ids: FastMap::default(),
+impl SymIds {
+    fn id(&mut self, s: &Sym, text: impl FnOnce(&str) -> String) -> u32 {
+        // The findings hold every key alive, so an address is never reused.
+        let addr = Arc::as_ptr(s) as *const u8 as usize;
+        if let Some(&id) = self.by_addr.get(&addr) {
+            return id;
         }
-    }
-    fn id(&mut self, s: &'a str) -> u32 {
-        let next = self.ids.len() as u32;
-        *self.ids.entry(s).or_insert(next)
-    }
-    /// The strings, indexed by id.
-    fn names(&self) -> Vec<&'a str> {
-        let mut v = vec![""; self.ids.len()];
-        for (s, &i) in &self.ids {
-            v[i as usize] = s;
-        }
-        v
+        let t = text(s);
+        let id = match self.by_text.get(&t) {
+            Some(&id) => id,
+            None => {
+                let id = self.names.len() as u32;
+                self.names.push(t.clone());
+                self.by_text.insert(t, id);
+                id
+            }
+        };
+        self.by_addr.insert(addr, id);
+        id
     }
 }
 
@@ -465,18 +473,9 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
     // 3. location: buckets by (path, CWE) and (path, rule family), each
     // sorted by line and swept with a ±3-line window.
     if merging(Strategy::Location) {
-        let mut paths = Interner::new();
-        let mut attrs = Interner::new();
-        let mut normalized: FastMap<&str, String> = FastMap::default();
-        let mut families: FastMap<&str, String> = FastMap::default();
-        for f in fs.iter() {
-            if let Some(r) = &f.rule_id {
-                families.entry(r).or_insert_with(|| rule_family(r));
-            }
-            if let Some(u) = f.locations.first().and_then(|l| l.uri.as_deref()) {
-                normalized.entry(u).or_insert_with(|| normalize_path(u));
-            }
-        }
+        let mut paths = SymIds::default();
+        let mut cwe_ids = SymIds::default();
+        let mut families = SymIds::default();
         // One flat list of (path, kind, attribute, line, finding), sorted:
         // equal (path, kind, attribute) runs are the buckets, by line.
         let mut items: Vec<(u32, u8, u32, u32, u32)> = Vec::new();
@@ -487,20 +486,20 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
             let Some(loc) = f.locations.first() else {
                 continue;
             };
-            let (Some(uri), Some(line)) = (loc.uri.as_deref(), loc.start_line) else {
+            let (Some(uri), Some(line)) = (&loc.uri, loc.start_line) else {
                 continue;
             };
-            let path = paths.id(&normalized[uri]);
+            let path = paths.id(uri, normalize_path);
             for c in f.cwes.iter() {
-                items.push((path, 0, attrs.id(c), line, i as u32));
+                items.push((path, 0, cwe_ids.id(c, str::to_owned), line, i as u32));
             }
             if let Some(r) = &f.rule_id {
-                items.push((path, 1, attrs.id(&families[&**r]), line, i as u32));
+                items.push((path, 1, families.id(r, rule_family), line, i as u32));
             }
         }
         items.sort_unstable();
-        let path_names = paths.names();
-        let attr_names = attrs.names();
+        let path_names = &paths.names;
+        let attr_names = [&cwe_ids.names, &families.names];
         // Recent findings per tool within the window, reused across buckets.
         let mut recent: Vec<(&str, Vec<(u32, u32)>)> = Vec::new();
         let mut start = 0;
@@ -525,7 +524,8 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
                                 let what = if k.1 == 0 { "cwe" } else { "rule family" };
                                 Sym::from(format!(
                                     "{} {what} {}",
-                                    path_names[k.0 as usize], attr_names[k.2 as usize]
+                                    path_names[k.0 as usize],
+                                    attr_names[usize::from(k.1)][k.2 as usize]
                                 ))
                             });
                             try_merge(
