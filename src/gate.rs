@@ -240,7 +240,7 @@ fn facts_of(
     let first = &run.findings[is.members[0] as usize];
     let mut ids: Vec<String> = Vec::new();
     let mut vectors: Vec<String> = Vec::new();
-    let mut cwes: Vec<String> = Vec::new();
+    let mut cwes: Vec<crate::model::Sym> = Vec::new();
     let mut score: Option<f64> = None;
     let mut component = None;
     for &m in &is.members {
@@ -256,16 +256,18 @@ fn facts_of(
                 component = g.facts_for_purl(p);
             }
         }
-        cwes.extend(f.cwes.iter().map(|c| c.to_string()));
+        cwes.extend(f.cwes.iter().cloned());
         score = match (score, f.score) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
     }
-    for list in [&mut ids, &mut vectors, &mut cwes] {
+    for list in [&mut ids, &mut vectors] {
         list.sort();
         list.dedup();
     }
+    cwes.sort();
+    cwes.dedup();
     let category = match crate::policy::category(first) {
         "sca" => Category::Sca,
         "secret" => Category::Secret,

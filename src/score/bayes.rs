@@ -259,7 +259,7 @@ pub struct BayesInput {
     /// Finding class (`None`: treated as SAST).
     pub category: Option<Category>,
     /// CWE ids.
-    pub cwes: Vec<String>,
+    pub cwes: Vec<crate::model::Sym>,
     /// Listed in CISA KEV.
     pub kev: bool,
     /// Exposure, when known.

@@ -123,9 +123,9 @@ pub struct IssueFacts {
     /// Numeric score on the 0–10 scale, when the producer gave one.
     #[serde(default)]
     pub score: Option<f64>,
-    /// CWE ids.
+    /// CWE ids (shared with the findings).
     #[serde(default)]
-    pub cwes: Vec<String>,
+    pub cwes: Vec<crate::model::Sym>,
     /// Finding class.
     pub category: Category,
     /// Dependency depth from the SBOM graph (1 = direct).
