@@ -2,18 +2,20 @@
 //!
 //! Input: the decoded text of a SARIF log. Output: a [`Document`] with one
 //! [`Finding`] per result (all kinds), the run drivers as producers, the
-//! source-native counts in [`DocStats`] and non-fatal problems as warnings.
+//! source-native counts in [`DocStats`](crate::model::DocStats) and non-fatal problems as warnings.
 //!
 //! How it reads:
 //! - Lenient, borrowing serde types keep only the fields fixops uses; unknown
 //!   fields are skipped. No `serde_json::Value` is built. The `results` array
-//!   is streamed: each result is borrowed from the text, turned into an owned
-//!   [`Finding`] and dropped before the next one is read.
-//! - What a result refers to (rules, `artifacts`, `originalUriBaseIds`,
-//!   `taxonomies`) may appear before or after `results` in a run object, so
-//!   every finding of a run is completed in one pass when the run object
-//!   ends: rule lookup, level and severity, message strings, URIs, CWEs,
-//!   vulnerability and fingerprint.
+//!   is streamed: each result is borrowed from the text and handed, in
+//!   batches, to a second thread that turns it into an owned [`Finding`].
+//! - What a result refers to (tool and rules, `artifacts`,
+//!   `originalUriBaseIds`, `taxonomies`) may appear before or after
+//!   `results` in a run object. A result is completed (rule lookup, level and
+//!   severity, message strings, URIs, CWEs, vulnerability and fingerprint) as
+//!   it arrives when what it refers to came first, as most tools write it;
+//!   otherwise it and the rest of its run are completed when the run object
+//!   ends. Each of those run members may appear only once.
 //! - Repeated strings (tool, rule ids and names, URIs, CWEs, tags) are
 //!   interned as [`Sym`]s for the whole document.
 //! - Wrong JSON types for the fields read fail the file; the error carries
