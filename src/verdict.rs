@@ -593,26 +593,24 @@ impl Verdict {
         }
     }
 
-    /// The issues as the evidence store keeps them.
-    pub fn issue_records(&self) -> Vec<IssueRecord<'_>> {
-        self.issues
-            .iter()
-            .map(|i| IssueRecord {
-                id: &i.id,
-                identity: (i.identity.strip_prefix("fp ") != i.fingerprints.first().map(|f| &**f))
-                    .then_some(&*i.identity),
-                lifecycle: i.lifecycle,
-                severity: i.severity,
-                decision: i.decision,
-                vulnerability: i.vulnerability.as_deref(),
-                tools: &i.tools,
-                findings: &i.findings,
-                merged_by: &i.merged_by,
-                vex: i.vex.as_ref().map(|v| v.status),
-                waiver: i.waiver.as_ref().map(|w| w.id.as_str()),
-                risk: i.risk.as_ref().map(|r| r.risk),
-            })
-            .collect()
+    /// The issues as the evidence store keeps them (lazily: the store
+    /// serializes them one by one).
+    pub fn issue_records(&self) -> impl Iterator<Item = IssueRecord<'_>> {
+        self.issues.iter().map(|i| IssueRecord {
+            id: &i.id,
+            identity: (i.identity.strip_prefix("fp ") != i.fingerprints.first().map(|f| &**f))
+                .then_some(&*i.identity),
+            lifecycle: i.lifecycle,
+            severity: i.severity,
+            decision: i.decision,
+            vulnerability: i.vulnerability.as_deref(),
+            tools: &i.tools,
+            findings: &i.findings,
+            merged_by: &i.merged_by,
+            vex: i.vex.as_ref().map(|v| v.status),
+            waiver: i.waiver.as_ref().map(|w| w.id.as_str()),
+            risk: i.risk.as_ref().map(|r| r.risk),
+        })
     }
 
     /// Build the verdict from a run and its policy outcome.

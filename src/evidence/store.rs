@@ -1068,58 +1068,68 @@ fn read_state(
     }
 }
 
-/// The stored lifecycle state with a run's delta applied, encoded. Built
-/// from borrowed strings: a first run of 200k issues copies none of them.
+/// The stored lifecycle state with a run's delta applied, encoded. Streamed
+/// from borrowed strings: the stored issues in order with this run's changes
+/// applied, then the new ones; a first run of 200k issues copies none of
+/// them and builds no list of entries.
 fn encode_next_state(
     st: &LifecycleState,
     meta: &crate::run::RunMeta,
     u: &crate::lifecycle::LifecycleUpdate,
 ) -> std::result::Result<Vec<u8>, String> {
-    use std::collections::{HashMap, HashSet};
+    use crate::model::FastSet;
     type Entry<'a> = (&'a str, &'a str, &'a str, &'a str, Option<&'a str>);
     #[derive(serde::Serialize)]
-    struct Next<'a> {
-        issues: Vec<Entry<'a>>,
-        fingerprints: Vec<(&'a str, &'a str)>,
+    struct Next<I, F> {
+        issues: I,
+        fingerprints: F,
     }
-    let mut issues: Vec<Entry<'_>> = Vec::with_capacity(st.issues.len() + u.new.len());
-    issues.extend(
+    let fixed: FastSet<&str> = u.fixed.iter().map(|(i, _, _)| i.as_str()).collect();
+    let reintroduced: FastSet<&str> = u.reintroduced.iter().map(|i| &**i).collect();
+    let stored: FastSet<&str> = st.issues.iter().map(|e| e.0.as_str()).collect();
+    // New identities not stored yet (another run may have committed since
+    // the history was read), each once.
+    let mut added: FastSet<&str> = FastSet::default();
+    added.reserve(u.new.len());
+    let new: Vec<&(crate::model::Sym, crate::model::Sym, &str)> = u
+        .new
+        .iter()
+        .filter(|(i, _, _)| !stored.contains(&**i) && added.insert(&**i))
+        .collect();
+    drop(added);
+    let known: FastSet<&str> = st.fingerprints.iter().map(|(f, _)| f.as_str()).collect();
+    let time = meta.time.as_str();
+    let issues = SeqOf(|| {
         st.issues
             .iter()
-            .map(|(i, id, sev, first, fixed)| (&**i, &**id, &**sev, &**first, fixed.as_deref())),
-    );
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity(issues.len() + u.new.len());
-    for (k, e) in issues.iter().enumerate() {
-        index.insert(e.0, k);
-    }
-    for (identity, id, sev) in &u.new {
-        if let std::collections::hash_map::Entry::Vacant(v) = index.entry(identity) {
-            v.insert(issues.len());
-            issues.push((identity, id, sev, &meta.time, None));
-        }
-    }
-    for identity in &u.reintroduced {
-        if let Some(&i) = index.get(&**identity) {
-            issues[i].4 = None;
-        }
-    }
-    for (identity, _, _) in &u.fixed {
-        if let Some(&i) = index.get(identity.as_str()) {
-            issues[i].4 = Some(&meta.time);
-        }
-    }
-    let known: HashSet<&str> = st.fingerprints.iter().map(|(f, _)| f.as_str()).collect();
-    let mut fingerprints: Vec<(&str, &str)> = st
-        .fingerprints
-        .iter()
-        .map(|(f, i)| (f.as_str(), i.as_str()))
-        .collect();
-    fingerprints.extend(
-        u.fingerprints
+            .map(|(i, id, sev, first, at)| (&**i, &**id, &**sev, &**first, at.as_deref()))
+            .chain(
+                new.iter()
+                    .map(|(i, id, sev)| (&**i, &**id, *sev, time, None)),
+            )
+            // Fixed now wins over reintroduced (an identity is never both).
+            .map(|(i, id, sev, first, at): Entry<'_>| {
+                let at = if fixed.contains(i) {
+                    Some(time)
+                } else if reintroduced.contains(i) {
+                    None
+                } else {
+                    at
+                };
+                (i, id, sev, first, at)
+            })
+    });
+    let fingerprints = SeqOf(|| {
+        st.fingerprints
             .iter()
-            .filter(|(f, _)| !known.contains(&**f))
-            .map(|(f, i)| (&**f, &**i)),
-    );
+            .map(|(f, i)| (f.as_str(), i.as_str()))
+            .chain(
+                u.fingerprints
+                    .iter()
+                    .filter(|(f, _)| !known.contains(&**f))
+                    .map(|(f, i)| (&**f, &**i)),
+            )
+    });
     erased::Ser::pack(&Next {
         issues,
         fingerprints,
