@@ -5,7 +5,8 @@
 //! depend on whose machine ran it.
 //!
 //! Input: the raw flag/env values (clap merges those two) and the working
-//! directory. Output: [`Settings`].
+//! directory. Output: the [`Loaded`] file config, which the CLI merges under
+//! flags and environment.
 
 use crate::error::{Error, Position, Result};
 use serde::Deserialize;

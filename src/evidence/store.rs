@@ -727,7 +727,7 @@ impl Store {
     }
 
     /// Load one KEV and one EPSS snapshot: the given ids, or the newest of
-    /// each. With `cves`, only those CVEs' rows are read, [`CVE_BATCH`] ids
+    /// each. With `cves`, only those CVEs' rows are read, `CVE_BATCH` ids
     /// per query; without, the whole snapshot. A given id that does not exist
     /// or belongs to the other source is an error.
     pub fn load_intel(

@@ -9,8 +9,8 @@
 //! `analysis.state`. A document with such analyses and no components is a
 //! pure VEX document ([`Format::CyclonedxVex`]): statements only.
 //!
-//! Both serializations are read into the same lenient [`bom::Bom`] and
-//! normalized by one function ([`build::build`]), so they agree by
+//! Both serializations are read into the same lenient `bom::Bom` and
+//! normalized by one function (`build::build`), so they agree by
 //! construction. Validation refuses what the schema refuses and fixops would
 //! otherwise misread: a wrong `bomFormat` or `specVersion`, a malformed
 //! `serialNumber`, an empty or repeated `bom-ref`, a hash algorithm outside

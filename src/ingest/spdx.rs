@@ -2,7 +2,7 @@
 //! JSON-LD text → [`Document`] of [`Format`] `Spdx*`.
 //!
 //! Every 2.x serialization is first read into one lenient raw form
-//! ([`RawDoc`]: only the fields fixops uses, unknown fields ignored, scalars
+//! (`RawDoc`: only the fields fixops uses, unknown fields ignored, scalars
 //! accepted as strings, numbers or booleans, a single element accepted where
 //! a list is expected) and then normalized by one function, so that JSON,
 //! YAML, tag-value, XML and RDF give the same components and edges.

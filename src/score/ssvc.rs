@@ -1,7 +1,7 @@
 //! SSVC: CERT/CC and CISA decision tables as data, evaluated row for row.
 //!
 //! Input: decision-point values, given by name (`exploitation=active`) or
-//! derived from [`SsvcEvidence`] by [`derive`]. Output: an [`Outcome`] with the
+//! derived from [`SsvcEvidence`] by [`derive()`]. Output: an [`Outcome`] with the
 //! outcome value and the path of decision-point values that led to it.
 //!
 //! The tables live in `rules/ssvc/` (see `tables.toml` there) and are embedded
