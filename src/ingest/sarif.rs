@@ -2,7 +2,8 @@
 //!
 //! Input: the decoded text of a SARIF log. Output: a [`Document`] with one
 //! [`Finding`] per result (all kinds), the run drivers as producers, the
-//! source-native counts in [`DocStats`](crate::model::DocStats) and non-fatal problems as warnings.
+//! source-native counts in [`DocStats`](crate::model::DocStats) and
+//! non-fatal problems as warnings.
 //!
 //! How it reads:
 //! - Lenient, borrowing serde types keep only the fields fixops uses; unknown
@@ -1137,7 +1138,6 @@ struct MessageById {
     markdown: Option<String>,
 }
 
-/// One run being read.
 /// Artifact locations of one run already resolved: `(uri, uriBaseId)`,
 /// both interned and keyed by address, to `(full URI, normalized identity
 /// path)`. The interner keeps every key alive, so an address is never reused.
