@@ -247,7 +247,7 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
                 })?;
                 // With an explicit baseline the store's lifecycle is left as it is.
                 let update = args.baseline.is_none().then_some(&decided.update);
-                let rec = s.record_encoded_then(&run, encoded, Some(&verdict), update, rendered)?;
+                let rec = s.record_encoded(&run, encoded, Some(&verdict), update, rendered)?;
                 Ok(Some(rec))
             }
             _ => {

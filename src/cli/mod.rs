@@ -236,7 +236,9 @@ enum Target {
     Stdout(std::io::BufWriter<std::io::Stdout>),
     File {
         path: PathBuf,
-        tmp: PathBuf,
+        /// The temporary name, until the file is renamed; `None` for a
+        /// target written in place.
+        tmp: Option<PathBuf>,
         out: Option<std::io::BufWriter<std::fs::File>>,
     },
 }
@@ -247,12 +249,8 @@ const SINK_BUFFER: usize = 1 << 20;
 impl Sink {
     /// Stdout for `None` or `-`, else a temporary file beside `path`.
     pub fn create(path: Option<&Path>) -> fixops::error::Result<Sink> {
-        let target = match path {
+        let target = match path.filter(|p| p.as_os_str() != "-") {
             None => Target::Stdout(std::io::BufWriter::with_capacity(
-                SINK_BUFFER,
-                std::io::stdout(),
-            )),
-            Some(p) if p.as_os_str() == "-" => Target::Stdout(std::io::BufWriter::with_capacity(
                 SINK_BUFFER,
                 std::io::stdout(),
             )),
@@ -264,7 +262,7 @@ impl Sink {
                 Target::File {
                     path: p.to_path_buf(),
                     out: Some(open_buffered(&opts, p, p)?),
-                    tmp: PathBuf::new(),
+                    tmp: None,
                 }
             }
             Some(p) => {
@@ -282,7 +280,7 @@ impl Sink {
                 let out = open_buffered(&opts, &tmp, p)?;
                 Target::File {
                     path: p.to_path_buf(),
-                    tmp,
+                    tmp: Some(tmp),
                     out: Some(out),
                 }
             }
@@ -307,8 +305,10 @@ impl Sink {
     pub fn finish(&mut self) -> fixops::error::Result<()> {
         let r = self.flush().and_then(|()| match &self.target {
             Target::File {
-                out: Some(w), tmp, ..
-            } if !tmp.as_os_str().is_empty() => w.get_ref().sync_all(),
+                out: Some(w),
+                tmp: Some(_),
+                ..
+            } => w.get_ref().sync_all(),
             _ => Ok(()),
         });
         r.map_err(|e| self.error(e))
@@ -318,15 +318,18 @@ impl Sink {
     pub fn persist(mut self) -> fixops::error::Result<()> {
         self.finish()?;
         if let Target::File { path, tmp, out } = &mut self.target
-            && !tmp.as_os_str().is_empty()
+            && let Some(t) = tmp.take()
         {
             drop(out.take());
-            std::fs::rename(&*tmp, &*path).map_err(|e| fixops::error::Error::Output {
-                path: path.clone(),
-                source: e,
+            // Taken, so `drop` has nothing left to remove; a failed rename
+            // removes it here.
+            std::fs::rename(&t, &*path).map_err(|e| {
+                let _ = std::fs::remove_file(&t);
+                fixops::error::Error::Output {
+                    path: path.clone(),
+                    source: e,
+                }
             })?;
-            // Renamed: nothing left for `drop` to remove.
-            tmp.clear();
         }
         Ok(())
     }
@@ -405,10 +408,10 @@ impl Write for Sink {
 impl Drop for Sink {
     fn drop(&mut self) {
         if let Target::File { tmp, out, .. } = &mut self.target
-            && !tmp.as_os_str().is_empty()
+            && let Some(t) = tmp.take()
         {
             drop(out.take());
-            let _ = std::fs::remove_file(&*tmp);
+            let _ = std::fs::remove_file(t);
         }
     }
 }

@@ -251,27 +251,17 @@ impl Store {
             path: self.path.clone(),
             message: m,
         })?;
-        self.record_encoded(run, findings, verdict, lifecycle)
+        self.record_encoded(run, findings, verdict, lifecycle, || Ok(()))
     }
 
     /// [`Store::record`] with the findings already encoded (by
-    /// [`EncodedFindings::encode`] on another core while the gate ran).
+    /// [`EncodedFindings::encode`] on another core while the gate ran), and
+    /// `before_commit` called inside the transaction after everything is
+    /// written and before it commits. When it fails, nothing is recorded and
+    /// its error is returned: `decide` writes its report meanwhile (on
+    /// another core) and joins it here, so that a run whose report could not
+    /// be produced is not recorded.
     pub fn record_encoded(
-        &mut self,
-        run: &Run,
-        findings: EncodedFindings,
-        verdict: Option<&Verdict>,
-        lifecycle: Option<&crate::lifecycle::LifecycleUpdate>,
-    ) -> Result<Recorded> {
-        self.record_encoded_then(run, findings, verdict, lifecycle, || Ok(()))
-    }
-
-    /// [`Store::record_encoded`], with `before_commit` called inside the
-    /// transaction after everything is written and before it commits. When
-    /// it fails, nothing is recorded and its error is returned: a caller
-    /// writes its report meanwhile (on another core) and joins it here, so
-    /// that a run whose report could not be produced is not recorded.
-    pub fn record_encoded_then(
         &mut self,
         run: &Run,
         findings: EncodedFindings,
@@ -1096,7 +1086,7 @@ fn encode_next_state(
         .iter()
         .filter(|(i, _, _)| !stored.contains(&**i) && added.insert(&**i))
         .collect();
-    drop(added);
+    drop(added); // freed before the encoding starts
     let known: FastSet<&str> = st.fingerprints.iter().map(|(f, _)| f.as_str()).collect();
     let time = meta.time.as_str();
     let issues = SeqOf(|| {
