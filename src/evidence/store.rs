@@ -165,6 +165,11 @@ impl Store {
         }
         conn.busy_timeout(Duration::from_secs(30))
             .map_err(|e| err(e.to_string()))?;
+        // Runs are stored as a few large blobs: 64 KiB pages write a 200k
+        // finding run in ~450 WAL frames instead of ~7000, with as many fewer
+        // system calls on commit and checkpoint. Only a new file takes it.
+        conn.pragma_update(None, "page_size", 65536)
+            .map_err(|e| err(e.to_string()))?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
