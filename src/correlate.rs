@@ -113,7 +113,7 @@ pub struct Issue {
     pub fingerprints: Vec<crate::model::Sym>,
     /// Alias-resolved vulnerability id, for SCA issues.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub vulnerability: Option<String>,
+    pub vulnerability: Option<Sym>,
     /// Highest member severity.
     pub severity: Severity,
     /// Strategies that merged members into it.
@@ -589,7 +589,7 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
         is.fingerprints.push(f.fingerprint.value.clone());
         is.severity = is.severity.max(f.severity);
         if is.vulnerability.is_none() {
-            is.vulnerability = vuln_of[i].map(|v| aliases.names[v as usize].to_string());
+            is.vulnerability = vuln_of[i].map(|v| Sym::from(aliases.names[v as usize]));
         }
         if !is
             .tools
@@ -922,7 +922,8 @@ mod tests {
             uri: Some(Arc::from(path)),
             start_line: Some(line),
             ..Default::default()
-        }];
+        }]
+        .into();
         f.fingerprint = Fingerprint::for_code(
             rule,
             path,

@@ -379,22 +379,24 @@ pub struct Finding {
     /// Numeric score on the 0–10 scale (`security-severity`, CVSS score).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
-    /// Message text with arguments substituted (markdown when only that is given).
-    pub message: String,
+    /// Message text with arguments substituted (markdown when only that is
+    /// given). Boxed slices here and below: a 200k-result run holds 200k of
+    /// these, and none grows after reading.
+    pub message: Box<str>,
     /// Primary locations; the first is the one shown.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub locations: Vec<Location>,
+    #[serde(skip_serializing_if = "no_items", default)]
+    pub locations: Box<[Location]>,
     /// Related locations.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub related_locations: Vec<Location>,
+    #[serde(skip_serializing_if = "no_items", default)]
+    pub related_locations: Box<[Location]>,
     /// Producer fingerprints (`fingerprints` and `partialFingerprints`, keys as given).
     #[serde(skip_serializing_if = "ProducerFingerprints::is_empty", default)]
     pub producer_fingerprints: ProducerFingerprints,
     /// The identity fixops uses.
     pub fingerprint: Fingerprint,
     /// Source suppressions.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub suppressions: Vec<Suppression>,
+    #[serde(skip_serializing_if = "no_items", default)]
+    pub suppressions: Box<[Suppression]>,
     /// SARIF `baselineState`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_state: Option<BaselineState>,
@@ -413,7 +415,7 @@ pub struct Finding {
     pub vulnerability: Option<Box<VulnerabilityRef>>,
     /// The result's property bag, as compact JSON text.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub properties: Option<String>,
+    pub properties: Option<Box<str>>,
 }
 
 /// A producer's fingerprints: `(key, value)` pairs sorted by key, keys
@@ -471,6 +473,10 @@ impl<'de> Deserialize<'de> for ProducerFingerprints {
     }
 }
 
+fn no_items<T>(v: &[T]) -> bool {
+    v.is_empty()
+}
+
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
@@ -481,7 +487,7 @@ impl Finding {
     pub fn new(
         tool: Tool,
         rule_id: Option<Sym>,
-        message: String,
+        message: impl Into<Box<str>>,
         fingerprint: Fingerprint,
     ) -> Finding {
         Finding {
@@ -493,12 +499,12 @@ impl Finding {
             level: Level::Warning,
             severity: Severity::Unknown,
             score: None,
-            message,
-            locations: Vec::new(),
-            related_locations: Vec::new(),
+            message: message.into(),
+            locations: Box::default(),
+            related_locations: Box::default(),
             producer_fingerprints: ProducerFingerprints::default(),
             fingerprint,
-            suppressions: Vec::new(),
+            suppressions: Box::default(),
             baseline_state: None,
             code_flows: 0,
             cwes: Syms::default(),

@@ -257,16 +257,17 @@ pub struct IssueVerdict {
     pub severity: Severity,
     /// Alias-resolved vulnerability (SCA).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub vulnerability: Option<String>,
-    /// Tools that reported it.
-    pub tools: Vec<crate::model::Sym>,
+    pub vulnerability: Option<crate::model::Sym>,
+    /// Tools that reported it. Boxed slices here and below: the verdict of
+    /// a 200k-issue run holds 200k of these, and none grows.
+    pub tools: Box<[crate::model::Sym]>,
     /// Member findings (indices into `findings`).
-    pub findings: Vec<u32>,
+    pub findings: Box<[u32]>,
     /// Member fingerprints.
-    pub fingerprints: Vec<crate::model::Sym>,
+    pub fingerprints: Box<[crate::model::Sym]>,
     /// Strategies that merged its findings.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub merged_by: Vec<Strategy>,
+    #[serde(skip_serializing_if = "<[Strategy]>::is_empty")]
+    pub merged_by: Box<[Strategy]>,
     /// The VEX statement that applies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vex: Option<Box<crate::vex::Applied>>,
@@ -754,10 +755,10 @@ impl Verdict {
                     first_seen: life.first_seen,
                     severity: is.severity,
                     vulnerability: is.vulnerability,
-                    tools: is.tools,
-                    findings: is.members,
-                    fingerprints: is.fingerprints,
-                    merged_by: is.merged_by,
+                    tools: is.tools.into(),
+                    findings: is.members.into(),
+                    fingerprints: is.fingerprints.into(),
+                    merged_by: is.merged_by.into(),
                     vex: triage.vex[k].clone(),
                     waiver: triage.waived[k].map(|w| Box::new(triage.waivers[w].clone())),
                     component: components.next().flatten(),

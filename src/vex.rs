@@ -119,7 +119,7 @@ pub fn apply(run: &Run, c: &Correlation) -> Vec<Option<Box<Applied>>> {
         .iter()
         .map(|is| {
             let vuln = is.vulnerability.as_ref()?;
-            let candidates = by_vuln.get(vuln)?;
+            let candidates = by_vuln.get(&**vuln)?;
             let f = &run.findings[is.members[0] as usize];
             let pkg = f.vulnerability.as_ref().and_then(|v| v.package.as_ref());
             let mut best: Option<(usize, String)> = None;

@@ -829,7 +829,7 @@ mod tests {
                 version: None,
             },
             Some(Arc::from("js/unused-local-variable")),
-            "m".into(),
+            "m",
             Fingerprint::for_code("r", "p", "b", FingerprintSource::Message),
         );
         f.level = Level::Note;
@@ -838,7 +838,8 @@ mod tests {
             uri: Some(Arc::from("src/legacy/a.js")),
             start_line: Some(3),
             ..Default::default()
-        }];
+        }]
+        .into();
         std::sync::Arc::make_mut(&mut run.findings).push(f.clone());
         f.locations[0].uri = Some(Arc::from("src/new/b.js"));
         f.fingerprint = Fingerprint::for_code("r", "q", "b", FingerprintSource::Message);

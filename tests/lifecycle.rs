@@ -26,7 +26,8 @@ fn finding(rule: &str, path: &str) -> Finding {
         uri: Some(Arc::from(path)),
         start_line: Some(10),
         ..Default::default()
-    }];
+    }]
+    .into();
     f
 }
 

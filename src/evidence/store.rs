@@ -1318,7 +1318,7 @@ impl Store {
                 level: Level::Warning,
                 severity: f.sev,
                 score: f.score,
-                message: String::new(),
+                message: Box::default(),
                 locations: f
                     .path
                     .map(|p| {
@@ -1327,9 +1327,10 @@ impl Store {
                             start_line: f.line,
                             ..Default::default()
                         }]
+                        .into()
                     })
                     .unwrap_or_default(),
-                related_locations: vec![],
+                related_locations: Box::default(),
                 producer_fingerprints: Default::default(),
                 fingerprint: Fingerprint {
                     value: f.fp.into(),
@@ -1339,7 +1340,7 @@ impl Store {
                         FingerprintSource::Producer
                     },
                 },
-                suppressions: vec![],
+                suppressions: Box::default(),
                 baseline_state: None,
                 code_flows: 0,
                 cwes: f.cwes.into_iter().map(Arc::from).collect(),

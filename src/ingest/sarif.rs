@@ -1486,9 +1486,9 @@ fn convert_result(
         level: Level::Warning,
         severity: Severity::Unknown,
         score: None,
-        message,
-        locations,
-        related_locations: related,
+        message: message.into(),
+        locations: locations.into(),
+        related_locations: related.into(),
         producer_fingerprints,
         fingerprint: Fingerprint {
             value: Sym::from(""),
@@ -1502,7 +1502,7 @@ fn convert_result(
         cwes: cwes.into(),
         tags: tags.into(),
         vulnerability: None,
-        properties: compact_props(raw.properties),
+        properties: compact_props(raw.properties).map(String::into_boxed_str),
     };
     (finding, p)
 }
@@ -1694,7 +1694,7 @@ impl RunCtx {
                 .or_else(|| self.global_messages.get(&m.id))
                 .or(m.markdown.as_ref());
             match template {
-                Some(t) => f.message = substitute(t, &m.arguments),
+                Some(t) => f.message = substitute(t, &m.arguments).into(),
                 None => b.warn(format!(
                     "runs/{}/results/{}: message id {:?} is not in the rule's messageStrings",
                     self.index, p.number, m.id
@@ -2215,7 +2215,7 @@ fn vulnerability(
             push_unique(&mut ids, v.clone());
         }
     }
-    for text in std::iter::once(f.message.as_str()).chain(f.tags.iter().map(|t| &**t)) {
+    for text in std::iter::once(&*f.message).chain(f.tags.iter().map(|t| &**t)) {
         for v in vuln_ids(text) {
             push_unique(&mut ids, v);
         }
@@ -2388,8 +2388,8 @@ mod tests {
             "results": [{"ruleId": "R", "message": {"id": "m", "arguments": ["x"]}},
                         {"ruleId": "R", "message": {"markdown": "**{0}**", "arguments": ["y"]}}]}"#,
         ));
-        assert_eq!(d.findings[0].message, "bad x");
-        assert_eq!(d.findings[1].message, "**y**");
+        assert_eq!(&*d.findings[0].message, "bad x");
+        assert_eq!(&*d.findings[1].message, "**y**");
     }
 
     #[test]
@@ -2471,7 +2471,7 @@ mod tests {
         let after = read(&log(&format!("{{{results}, {parts}}}")));
         for d in [&before, &after] {
             let f = &d.findings;
-            assert_eq!(f[0].message, "got x");
+            assert_eq!(&*f[0].message, "got x");
             assert_eq!(f[0].locations[0].uri.as_deref(), Some("file:///src/a.c"));
             assert_eq!(f[1].rule_id.as_deref(), Some("R"));
             assert_eq!(f[1].locations[0].uri.as_deref(), Some("file:///src/b.c"));

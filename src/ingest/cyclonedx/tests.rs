@@ -302,7 +302,7 @@ fn vulnerabilities_become_findings() {
     assert_eq!(f.rule_id.as_deref(), Some("CVE-2018-7489"));
     assert_eq!(f.severity, Severity::Critical);
     assert_eq!(f.score, Some(9.8));
-    assert_eq!(f.message, "Deserialization flaw");
+    assert_eq!(&*f.message, "Deserialization flaw");
     assert_eq!(
         f.cwes.iter().map(|c| &**c).collect::<Vec<_>>(),
         ["CWE-184", "CWE-502"]
@@ -435,7 +435,7 @@ fn xml_vulnerabilities_match_json() {
     assert_eq!(d.findings.len(), 1);
     let f = &d.findings[0];
     assert_eq!((f.severity, f.score), (Severity::Critical, Some(9.8)));
-    assert_eq!(f.message, "RCE & more");
+    assert_eq!(&*f.message, "RCE & more");
     assert_eq!(&*f.tool.name, "CycloneDX");
     assert_eq!(f.cwes[0].as_ref(), "CWE-502");
     assert_eq!(f.vulnerability.as_ref().unwrap().aliases, ["CVE-2018-7489"]);
