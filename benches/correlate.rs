@@ -60,10 +60,10 @@ fn generate(n: usize) -> Run {
                 let tool = tools[c % 2].clone();
                 let l = line + r.below(3) as u32;
                 findings.push(Finding {
-                    tool: Tool {
+                    tool: Arc::new(Tool {
                         name: tool,
                         version: None,
-                    },
+                    }),
                     rule_id: Some(rule.clone()),
                     rule_name: None,
                     help_uri: None,
@@ -111,10 +111,10 @@ fn generate(n: usize) -> Run {
                     (ghsa.clone(), vec![cve.clone()])
                 };
                 findings.push(Finding {
-                    tool: Tool {
+                    tool: Arc::new(Tool {
                         name: tools[2 + c % 2].clone(),
                         version: None,
-                    },
+                    }),
                     rule_id: Some(Arc::from(id.as_str())),
                     rule_name: None,
                     help_uri: None,

@@ -358,8 +358,8 @@ pub struct VulnerabilityRef {
 /// One result from one tool.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    /// Producer.
-    pub tool: Tool,
+    /// Producer (shared by every finding of a run).
+    pub tool: std::sync::Arc<Tool>,
     /// Rule id (`ruleId`, or the rule found by `ruleIndex`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule_id: Option<Sym>,
@@ -420,9 +420,10 @@ pub struct Finding {
 
 /// A producer's fingerprints: `(key, value)` pairs sorted by key, keys
 /// unique. A sorted vector with shared keys instead of a map, because a
-/// 200k-result log carries one or two of these per result.
+/// 200k-result log carries one or two of these per result (boxed: they
+/// never grow after reading).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ProducerFingerprints(Vec<(Sym, String)>);
+pub struct ProducerFingerprints(Box<[(Sym, Box<str>)]>);
 
 impl ProducerFingerprints {
     /// From pairs; for a repeated key the first pair wins.
@@ -430,16 +431,20 @@ impl ProducerFingerprints {
         // Stable sort keeps the first of equal keys first; dedup keeps it.
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
         pairs.dedup_by(|later, earlier| later.0 == earlier.0);
-        pairs.shrink_to_fit();
-        ProducerFingerprints(pairs)
+        ProducerFingerprints(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k, v.into_boxed_str()))
+                .collect(),
+        )
     }
 
     /// The value for `key`.
-    pub fn get(&self, key: &str) -> Option<&String> {
+    pub fn get(&self, key: &str) -> Option<&str> {
         self.0
             .binary_search_by(|(k, _)| (**k).cmp(key))
             .ok()
-            .map(|i| &self.0[i].1)
+            .map(|i| &*self.0[i].1)
     }
 
     /// Number of pairs.
@@ -454,7 +459,7 @@ impl ProducerFingerprints {
 
     /// The pairs, sorted by key.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (&**k, v.as_str()))
+        self.0.iter().map(|(k, v)| (&**k, &**v))
     }
 }
 
@@ -485,13 +490,13 @@ impl Finding {
     /// A `fail` finding at level `warning` with the given identity and
     /// message; every other field empty. Readers fill in the rest.
     pub fn new(
-        tool: Tool,
+        tool: impl Into<std::sync::Arc<Tool>>,
         rule_id: Option<Sym>,
         message: impl Into<Box<str>>,
         fingerprint: Fingerprint,
     ) -> Finding {
         Finding {
-            tool,
+            tool: tool.into(),
             rule_id,
             rule_name: None,
             help_uri: None,

@@ -1307,10 +1307,10 @@ impl Store {
         Ok(fs
             .into_iter()
             .map(|f| Finding {
-                tool: Tool {
+                tool: Arc::new(Tool {
                     name: Arc::from(f.tool),
                     version: None,
-                },
+                }),
                 rule_id: f.rule.map(Arc::from),
                 rule_name: None,
                 help_uri: None,

@@ -145,6 +145,8 @@ struct Builder {
     results: u64,
     rules: u64,
     names: Interner,
+    /// The tool of findings read before their run's tool.
+    no_tool: Arc<Tool>,
 }
 
 /// What the text walk hands to the thread that builds findings, in text
@@ -1160,7 +1162,7 @@ struct RunCtx {
     index: usize,
     /// Results read so far (numbers them for warnings).
     results: usize,
-    tool: Option<Tool>,
+    tool: Option<Arc<Tool>>,
     sca_tool: bool,
     has_bases: bool,
     has_artifacts: bool,
@@ -1238,7 +1240,7 @@ impl RunCtx {
             .and_then(|d| d.version.as_ref().or(d.semantic_version.as_ref()))
             .map(|v| b.names.sym(v));
         self.sca_tool = is_sca_tool(&name);
-        self.tool = Some(Tool { name, version });
+        self.tool = Some(Arc::new(Tool { name, version }));
         let mut components = Vec::new();
         if let Some(d) = driver {
             components.push(d);
@@ -1292,13 +1294,13 @@ impl RunCtx {
     fn finish(mut self, b: &mut Builder) {
         let tool = self.tool.clone().unwrap_or_else(|| {
             b.warn(format!("runs/{}: no tool; using \"unknown\"", self.index));
-            Tool {
+            Arc::new(Tool {
                 name: b.names.sym("unknown"),
                 version: None,
-            }
+            })
         });
         if !b.producers.contains(&tool) {
-            b.producers.push(tool.clone());
+            b.producers.push(Tool::clone(&tool));
         }
         let sca_tool = is_sca_tool(&tool.name);
         let pending = std::mem::take(&mut self.pending);
@@ -1478,7 +1480,8 @@ fn convert_result(
     }
 
     let finding = Finding {
-        tool: Tool::default(),
+        // Set when the run's tool is known (the placeholder is shared).
+        tool: b.no_tool.clone(),
         rule_id,
         rule_name: None,
         help_uri: None,
@@ -2612,10 +2615,7 @@ mod tests {
                 "fingerprints": {"a/v1": "1"}, "partialFingerprints": {"primaryLocationLineHash": "h:1", "a/v1": "2"}}]}"#,
         ));
         let f = &d.findings[0];
-        assert_eq!(
-            f.producer_fingerprints.get("a/v1").map(String::as_str),
-            Some("1")
-        );
+        assert_eq!(f.producer_fingerprints.get("a/v1"), Some("1"));
         assert_eq!(f.producer_fingerprints.len(), 2);
         assert_eq!(
             f.fingerprint,
@@ -2630,14 +2630,8 @@ mod tests {
                 "partialFingerprints": {"k/v1": "first", "esc\u0061ped": "x\ny", "k/v1": "last"}}]}"#,
         ));
         let f = &d.findings[0];
-        assert_eq!(
-            f.producer_fingerprints.get("k/v1").map(String::as_str),
-            Some("last")
-        );
-        assert_eq!(
-            f.producer_fingerprints.get("escaped").map(String::as_str),
-            Some("x\ny")
-        );
+        assert_eq!(f.producer_fingerprints.get("k/v1"), Some("last"));
+        assert_eq!(f.producer_fingerprints.get("escaped"), Some("x\ny"));
         assert_eq!(f.producer_fingerprints.len(), 2);
         let e = err(&log(
             r#"{"tool": {"driver": {"name": "T"}}, "results": [{"message": {"text": "m"},

@@ -188,10 +188,10 @@ pub fn build(
 
     // Vulnerabilities.
     let index = RefIndex::new(&doc.components, bom.serial_number.as_deref());
-    let tool = doc.producers.first().cloned().unwrap_or_else(|| Tool {
+    let tool = std::sync::Arc::new(doc.producers.first().cloned().unwrap_or_else(|| Tool {
         name: Sym::from("CycloneDX"),
         version: None,
-    });
+    }));
     let pure_vex = inventory == 0
         && bom
             .vulnerabilities
@@ -719,7 +719,13 @@ fn aliases(v: &Vuln, id: &str) -> Vec<String> {
 
 /// One finding per affected component (one without a package when the
 /// vulnerability names none).
-fn findings(v: &Vuln, id: &str, index: &RefIndex<'_>, tool: &Tool, out: &mut Vec<Finding>) {
+fn findings(
+    v: &Vuln,
+    id: &str,
+    index: &RefIndex<'_>,
+    tool: &std::sync::Arc<Tool>,
+    out: &mut Vec<Finding>,
+) {
     let (severity, score) = rate(&v.ratings);
     let base = VulnerabilityRef {
         id: id.to_string(),
