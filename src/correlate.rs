@@ -68,6 +68,47 @@ impl Strategy {
     }
 }
 
+/// A set of strategies in one byte, serialized as their ascending list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Strategies(u8);
+
+impl Strategies {
+    const ALL: [Strategy; 5] = [
+        Strategy::Fingerprint,
+        Strategy::Taxonomy,
+        Strategy::Location,
+        Strategy::Pattern,
+        Strategy::RootCause,
+    ];
+
+    /// Whether `s` is in the set.
+    pub fn contains(self, s: Strategy) -> bool {
+        self.0 & (1 << s as u8) != 0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    /// The strategies, ascending.
+    pub fn iter(self) -> impl Iterator<Item = Strategy> {
+        Self::ALL.into_iter().filter(move |s| self.contains(*s))
+    }
+}
+
+impl FromIterator<Strategy> for Strategies {
+    fn from_iter<I: IntoIterator<Item = Strategy>>(it: I) -> Self {
+        Strategies(it.into_iter().fold(0, |set, s| set | 1 << s as u8))
+    }
+}
+
+impl Serialize for Strategies {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
 /// Correlation settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Config {

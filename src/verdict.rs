@@ -6,7 +6,7 @@
 //! records. Building it is deterministic: same run, same policy, same
 //! verdict, byte for byte (the run's time is injectable).
 
-use crate::correlate::{Correlation, Group, Noise, Strategy};
+use crate::correlate::{Correlation, Group, Noise, Strategies};
 use crate::lifecycle::{Fixed, Lifecycle, Status};
 use crate::model::{Severity, Tool};
 use crate::policy::{PolicyInfo, PolicyOutcome};
@@ -266,8 +266,8 @@ pub struct IssueVerdict {
     /// Member fingerprints.
     pub fingerprints: Box<[crate::model::Sym]>,
     /// Strategies that merged its findings.
-    #[serde(skip_serializing_if = "<[Strategy]>::is_empty")]
-    pub merged_by: Box<[Strategy]>,
+    #[serde(skip_serializing_if = "Strategies::is_empty")]
+    pub merged_by: Strategies,
     /// The VEX statement that applies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vex: Option<Box<crate::vex::Applied>>,
@@ -558,8 +558,8 @@ pub struct IssueRecord<'a> {
     /// Member findings.
     pub findings: &'a [u32],
     /// Strategies that merged them.
-    #[serde(skip_serializing_if = "<[Strategy]>::is_empty")]
-    pub merged_by: &'a [Strategy],
+    #[serde(skip_serializing_if = "Strategies::is_empty")]
+    pub merged_by: Strategies,
     /// VEX status, when a statement applies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vex: Option<crate::model::VexStatus>,
@@ -607,7 +607,7 @@ impl Verdict {
             vulnerability: i.vulnerability.as_deref(),
             tools: &i.tools,
             findings: &i.findings,
-            merged_by: &i.merged_by,
+            merged_by: i.merged_by,
             vex: i.vex.as_ref().map(|v| v.status),
             waiver: i.waiver.as_ref().map(|w| w.id.as_str()),
             risk: i.risk.as_ref().map(|r| r.risk),
@@ -736,11 +736,17 @@ impl Verdict {
         } = triage.lifecycle;
         let mut components = triage.components.into_iter();
         let mut risk = triage.risk.into_iter();
+        let mut life_issues = life_issues.into_iter();
+        // Collected in place: an `IssueVerdict` is no larger than an
+        // `Issue` (see the test `issue_verdicts_reuse_the_issues_memory`),
+        // so the 200k verdict issues take over the correlation's buffer
+        // instead of needing a second one while it is alive. Only the
+        // first iterator of a zip may be the source, hence the `next()`.
         let issues: Vec<IssueVerdict> = c_issues
             .into_iter()
-            .zip(life_issues)
             .enumerate()
-            .map(|(k, (is, life))| {
+            .map_while(|(k, is)| {
+                let life = life_issues.next()?;
                 statuses[life.status as usize] += 1;
                 let decision = is
                     .members
@@ -748,7 +754,7 @@ impl Verdict {
                     .map(|&m| outcomes[m as usize].decision)
                     .max()
                     .unwrap_or_default();
-                IssueVerdict {
+                Some(IssueVerdict {
                     id: life.id,
                     identity: life.identity,
                     lifecycle: life.status,
@@ -758,13 +764,13 @@ impl Verdict {
                     tools: is.tools.into(),
                     findings: is.members.into(),
                     fingerprints: is.fingerprints.into(),
-                    merged_by: is.merged_by.into(),
+                    merged_by: is.merged_by.into_iter().collect(),
                     vex: triage.vex[k].clone(),
                     waiver: triage.waived[k].map(|w| Box::new(triage.waivers[w].clone())),
                     component: components.next().flatten(),
                     risk: risk.next(),
                     decision,
-                }
+                })
             })
             .collect();
         let mut noise = c_noise;
@@ -898,5 +904,42 @@ impl Verdict {
     /// Every finding as the verdict reports it, in input order.
     pub fn findings(&self) -> impl Iterator<Item = FindingVerdict<'_>> + '_ {
         (0..self.outcomes.len()).filter_map(|i| self.finding(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::correlate::{Issue, Strategy};
+
+    #[test]
+    fn issue_verdicts_reuse_the_issues_memory() {
+        // `Verdict::build` collects the verdict issues into the buffer of the
+        // correlation's issues only while one fits in the other; a larger
+        // `IssueVerdict` silently costs a second buffer (33 MB at 200k).
+        assert!(
+            size_of::<IssueVerdict>() <= size_of::<Issue>(),
+            "IssueVerdict is {} bytes, Issue {}: box the new field",
+            size_of::<IssueVerdict>(),
+            size_of::<Issue>()
+        );
+        assert_eq!(align_of::<IssueVerdict>(), align_of::<Issue>());
+    }
+
+    #[test]
+    fn strategies_serialize_as_an_ascending_list() {
+        let set: Strategies = [
+            Strategy::RootCause,
+            Strategy::Fingerprint,
+            Strategy::RootCause,
+        ]
+        .into_iter()
+        .collect();
+        assert!(set.contains(Strategy::Fingerprint) && !set.contains(Strategy::Location));
+        assert_eq!(
+            serde_json::to_string(&set).unwrap(),
+            r#"["fingerprint","root_cause"]"#
+        );
+        assert!(Strategies::default().is_empty() && !set.is_empty());
     }
 }
