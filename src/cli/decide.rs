@@ -210,6 +210,10 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
         (decided, encoded)
     });
     let mut decided = decided?;
+    // The history is not needed again (the store merges the lifecycle with
+    // what it reads under its lock): with a store holding a large run it is
+    // tens of MB, freed here before the report and the record are built.
+    drop(history);
     timings.stages.append(&mut decided.timings.stages);
     timings.memory.append(&mut decided.timings.memory);
     timings.restart();
