@@ -606,6 +606,8 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
     }
     let mut issue_of_root: Vec<u32> = vec![u32::MAX; n];
     let mut issues: Vec<Issue> = Vec::with_capacity(sets);
+    // One shared id per alias-resolved vulnerability.
+    let mut vuln_syms: Vec<Option<Sym>> = vec![None; aliases.names.len()];
     let mut finding_issue = Vec::with_capacity(n);
     for i in 0..n {
         let r = uf.find(i as u32) as usize;
@@ -630,7 +632,11 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
         is.fingerprints.push(f.fingerprint.value.clone());
         is.severity = is.severity.max(f.severity);
         if is.vulnerability.is_none() {
-            is.vulnerability = vuln_of[i].map(|v| Sym::from(aliases.names[v as usize]));
+            is.vulnerability = vuln_of[i].map(|v| {
+                vuln_syms[v as usize]
+                    .get_or_insert_with(|| Sym::from(aliases.names[v as usize]))
+                    .clone()
+            });
         }
         if !is
             .tools

@@ -737,11 +737,12 @@ impl Verdict {
         let mut components = triage.components.into_iter();
         let mut risk = triage.risk.into_iter();
         let mut life_issues = life_issues.into_iter();
-        // Collected in place: an `IssueVerdict` is no larger than an
-        // `Issue` (see the test `issue_verdicts_reuse_the_issues_memory`),
-        // so the 200k verdict issues take over the correlation's buffer
-        // instead of needing a second one while it is alive. Only the
-        // first iterator of a zip may be the source, hence the `next()`.
+        // Collected in place: `IssueVerdict` is no larger than `Issue` (the
+        // test `issue_verdicts_reuse_the_issues_memory` keeps it so), and a
+        // map over the vector's own iterator may reuse its buffer, so 200k
+        // verdict issues take over the correlation's buffer instead of a
+        // second one. A zip is never collected in place when its second
+        // iterator's items need dropping, hence `next()` on the lifecycle.
         let issues: Vec<IssueVerdict> = c_issues
             .into_iter()
             .enumerate()
@@ -919,7 +920,8 @@ mod tests {
         // `IssueVerdict` silently costs a second buffer (33 MB at 200k).
         assert!(
             size_of::<IssueVerdict>() <= size_of::<Issue>(),
-            "IssueVerdict is {} bytes, Issue {}: box the new field",
+            "IssueVerdict is {} bytes, Issue {}: box a field of IssueVerdict \
+             (merged_by is a one-byte set there, a vector in Issue, for this)",
             size_of::<IssueVerdict>(),
             size_of::<Issue>()
         );

@@ -165,11 +165,14 @@ impl Store {
         }
         conn.busy_timeout(Duration::from_secs(30))
             .map_err(|e| err(e.to_string()))?;
-        // Runs are stored as a few large blobs: 64 KiB pages write a 200k
-        // finding run in ~450 WAL frames instead of ~7000, with as many fewer
-        // system calls on commit and checkpoint. Only a new file takes it.
-        conn.pragma_update(None, "page_size", 65536)
-            .map_err(|e| err(e.to_string()))?;
+        if !existed {
+            // Runs are stored as a few large blobs: 64 KiB pages write a 200k
+            // finding run in ~450 WAL frames instead of ~7000, with as many
+            // fewer system calls on commit and checkpoint. SQLite only
+            // applies it before the first table is created.
+            conn.pragma_update(None, "page_size", 65536)
+                .map_err(|e| err(e.to_string()))?;
+        }
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
@@ -1304,13 +1307,20 @@ impl Store {
         };
         let fs: Vec<F> = serde_json::from_slice(&blob)
             .map_err(|e| self.err(format!("run {run_id} findings: {e}")))?;
+        // One shared tool per name, as when the run was read.
+        let mut tools: FastMap<String, Arc<Tool>> = FastMap::default();
         Ok(fs
             .into_iter()
             .map(|f| Finding {
-                tool: Arc::new(Tool {
-                    name: Arc::from(f.tool),
-                    version: None,
-                }),
+                tool: tools
+                    .entry(f.tool)
+                    .or_insert_with_key(|name| {
+                        Arc::new(Tool {
+                            name: Arc::from(name.as_str()),
+                            version: None,
+                        })
+                    })
+                    .clone(),
                 rule_id: f.rule.map(Arc::from),
                 rule_name: None,
                 help_uri: None,
@@ -1519,6 +1529,56 @@ mod tests {
         drop(s);
         let err = Store::open(&db).err().unwrap().to_string();
         assert!(err.contains("schema version 99 is newer"), "{err}");
+    }
+
+    #[test]
+    fn new_stores_get_large_pages_and_existing_files_keep_theirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let page_size = |s: &Store| -> i64 {
+            s.conn
+                .pragma_query_value(None, "page_size", |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(
+            page_size(&Store::open(&dir.path().join("new.db")).unwrap()),
+            65536
+        );
+        let old = dir.path().join("old.db");
+        let c = Connection::open(&old).unwrap();
+        c.execute_batch("PRAGMA page_size = 4096; CREATE TABLE t (x);")
+            .unwrap();
+        drop(c);
+        let s = Store::open(&old).unwrap();
+        assert_eq!(page_size(&s), 4096);
+        assert_eq!(s.verify_chain().unwrap(), Ok(0));
+    }
+
+    #[test]
+    fn recorded_findings_read_back_with_one_tool_per_name() {
+        use crate::model::{Finding, Fingerprint, FingerprintSource, Tool};
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        let mut run = empty_run("2026-01-01T00:00:00Z");
+        for (tool, rule) in [("Semgrep", "a"), ("CodeQL", "b"), ("Semgrep", "c")] {
+            let tool = Tool {
+                name: tool.into(),
+                version: None,
+            };
+            let fp = Fingerprint::for_code(rule, "src/x.py", rule, FingerprintSource::Message);
+            std::sync::Arc::make_mut(&mut run.findings).push(Finding::new(
+                tool,
+                Some(rule.into()),
+                "m",
+                fp,
+            ));
+        }
+        let id = s.record(&run, None, None).unwrap().run_id;
+        let back = s.findings_of(id).unwrap();
+        let names: Vec<&str> = back.iter().map(|f| &*f.tool.name).collect();
+        assert_eq!(names, ["Semgrep", "CodeQL", "Semgrep"]);
+        assert!(std::sync::Arc::ptr_eq(&back[0].tool, &back[2].tool));
+        assert!(!std::sync::Arc::ptr_eq(&back[0].tool, &back[1].tool));
+        assert_eq!(back[2].rule_id.as_deref(), Some("c"));
     }
 
     #[test]

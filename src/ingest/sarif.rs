@@ -1480,7 +1480,8 @@ fn convert_result(
     }
 
     let finding = Finding {
-        // Set when the run's tool is known (the placeholder is shared).
+        // Replaced by the run's tool once it is read; until then every
+        // finding points at the one empty tool.
         tool: b.no_tool.clone(),
         rule_id,
         rule_name: None,
