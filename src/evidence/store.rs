@@ -106,6 +106,31 @@ const MIGRATIONS: &[&str] = &[
         days REAL NOT NULL,
         PRIMARY KEY (project, identity, fixed_run)
     ) WITHOUT ROWID;",
+    // v4: blob tables with rowids, so that blobs are written and read with
+    // incremental blob I/O (see `insert_blob`); rows are copied as they are.
+    "CREATE TABLE run_blobs_v4 (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        kind TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        data BLOB NOT NULL,
+        UNIQUE (run_id, kind)
+    );
+    INSERT INTO run_blobs_v4 (run_id, kind, sha256, data)
+        SELECT run_id, kind, sha256, data FROM run_blobs ORDER BY run_id, kind;
+    DROP TABLE run_blobs;
+    ALTER TABLE run_blobs_v4 RENAME TO run_blobs;
+    CREATE TABLE lifecycle_state_v4 (
+        id INTEGER PRIMARY KEY,
+        project TEXT NOT NULL,
+        branch TEXT NOT NULL,
+        data BLOB NOT NULL,
+        UNIQUE (project, branch)
+    );
+    INSERT INTO lifecycle_state_v4 (project, branch, data)
+        SELECT project, branch, data FROM lifecycle_state ORDER BY project, branch;
+    DROP TABLE lifecycle_state;
+    ALTER TABLE lifecycle_state_v4 RENAME TO lifecycle_state;",
 ];
 
 /// The hash the first run chains to.
@@ -404,10 +429,19 @@ impl Store {
         }
         {
             let mut st = tx
-                .prepare("INSERT INTO run_blobs VALUES (?1, ?2, ?3, ?4)")
+                .prepare(
+                    "INSERT INTO run_blobs (run_id, kind, sha256, data) VALUES (?1, ?2, ?3, ?4)",
+                )
                 .map_err(e)?;
             for (kind, data, digest) in &blobs {
-                st.execute(params![run_id, kind, digest, data]).map_err(e)?;
+                insert_blob(
+                    &tx,
+                    &mut st,
+                    params![run_id, kind, digest],
+                    "run_blobs",
+                    data,
+                )
+                .map_err(e)?;
             }
         }
         if let Some(u) = lifecycle {
@@ -1040,6 +1074,56 @@ struct LifecycleState {
     fingerprints: Vec<(String, String)>,
 }
 
+/// Insert a row with `insert` (its `params` followed by the blob as the last
+/// parameter) and write `data` into the row's `data` column of `table`
+/// with incremental blob I/O. Bound as a parameter, SQLite copies a blob
+/// and then builds the row in a second copy: for the findings of a large
+/// run, tens of MB at the run's peak. A zero-filled blob of the size is
+/// inserted instead and `data` is written into its pages.
+fn insert_blob(
+    conn: &Connection,
+    insert: &mut rusqlite::Statement<'_>,
+    params: &[&dyn rusqlite::ToSql],
+    table: &str,
+    data: &[u8],
+) -> rusqlite::Result<()> {
+    let zeros = rusqlite::blob::ZeroBlob(data.len() as u64);
+    let mut all: Vec<&dyn rusqlite::ToSql> = params.to_vec();
+    all.push(&zeros);
+    insert.execute(all.as_slice())?;
+    let mut blob = conn.blob_open(
+        rusqlite::MAIN_DB,
+        table,
+        "data",
+        conn.last_insert_rowid(),
+        false,
+    )?;
+    blob.write_all_at(data, 0)?;
+    blob.close()
+}
+
+/// The `data` blob of the `table` row whose id `select` returns, read with
+/// incremental blob I/O (straight into one buffer, not through SQLite's
+/// copy of the row), or `None` when there is no such row.
+fn read_blob(
+    conn: &Connection,
+    table: &str,
+    select: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> rusqlite::Result<Option<Vec<u8>>> {
+    let Some(id) = conn
+        .query_row(select, params, |r| r.get::<_, i64>(0))
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let blob = conn.blob_open(rusqlite::MAIN_DB, table, "data", id, true)?;
+    let mut data = vec![0; blob.len()];
+    blob.read_at_exact(&mut data, 0)?;
+    blob.close()?;
+    Ok(Some(data))
+}
+
 /// SQLite's `data_version`: changes when another connection commits.
 fn data_version(conn: &Connection) -> std::result::Result<i64, String> {
     conn.query_row("PRAGMA data_version", [], |r| r.get(0))
@@ -1051,14 +1135,13 @@ fn read_state(
     project: &str,
     branch: &str,
 ) -> std::result::Result<LifecycleState, String> {
-    let blob: Option<Vec<u8>> = conn
-        .query_row(
-            "SELECT data FROM lifecycle_state WHERE project = ?1 AND branch = ?2",
-            params![project, branch],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(|e| e.to_string())?;
+    let blob = read_blob(
+        conn,
+        "lifecycle_state",
+        "SELECT id FROM lifecycle_state WHERE project = ?1 AND branch = ?2",
+        params![project, branch],
+    )
+    .map_err(|e| e.to_string())?;
     match blob {
         Some(b) => serde_json::from_slice(&unpack(&b)?)
             .map_err(|e| format!("lifecycle state of {project} is corrupt: {e}")),
@@ -1158,9 +1241,17 @@ fn apply_lifecycle(
         Some(p) if p.data_version == now => p.data,
         _ => encode_next_state(&read_state(tx, &meta.project, branch)?, meta, u)?,
     };
-    tx.execute(
-        "INSERT OR REPLACE INTO lifecycle_state VALUES (?1, ?2, ?3)",
-        params![meta.project, branch, data],
+    let mut st = tx
+        .prepare(
+            "INSERT OR REPLACE INTO lifecycle_state (project, branch, data) VALUES (?1, ?2, ?3)",
+        )
+        .map_err(|e| e.to_string())?;
+    insert_blob(
+        tx,
+        &mut st,
+        params![meta.project, branch],
+        "lifecycle_state",
+        &data,
     )
     .map_err(|e| e.to_string())?;
     let mut dur = tx
@@ -1376,15 +1467,13 @@ impl Store {
     /// A stored blob of a run (`findings`, `components`, `statements`, and for
     /// `decide` runs `verdict` (the summary) and `issues`).
     pub fn blob(&self, run_id: i64, kind: &str) -> Result<Option<Vec<u8>>> {
-        let stored: Option<Vec<u8>> = self
-            .conn
-            .query_row(
-                "SELECT data FROM run_blobs WHERE run_id = ?1 AND kind = ?2",
-                params![run_id, kind],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
+        let stored = read_blob(
+            &self.conn,
+            "run_blobs",
+            "SELECT id FROM run_blobs WHERE run_id = ?1 AND kind = ?2",
+            params![run_id, kind],
+        )
+        .map_err(|e| self.err(e))?;
         stored
             .map(|b| unpack(&b).map_err(|m| self.err(format!("run {run_id} {kind}: {m}"))))
             .transpose()
@@ -1641,6 +1730,107 @@ mod tests {
             .map(|e| e.0)
             .collect();
         assert_eq!(ids, ["id-a", "id-b"]);
+    }
+
+    #[test]
+    fn blobs_round_trip_through_incremental_blob_io() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("s.db")).unwrap();
+        // Many pages (64 KiB each), an odd length, and the empty blob.
+        let big: Vec<u8> = (0..3_000_017u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut st = s
+            .conn
+            .prepare("INSERT OR REPLACE INTO lifecycle_state (project, branch, data) VALUES (?1, ?2, ?3)")
+            .unwrap();
+        for (project, data) in [("big", &big[..]), ("empty", &[][..]), ("one", &[7u8][..])] {
+            insert_blob(
+                &s.conn,
+                &mut st,
+                params![project, ""],
+                "lifecycle_state",
+                data,
+            )
+            .unwrap();
+        }
+        // Replacing a row writes the new blob into the new row.
+        insert_blob(
+            &s.conn,
+            &mut st,
+            params!["one", ""],
+            "lifecycle_state",
+            &[8, 9],
+        )
+        .unwrap();
+        drop(st);
+        let read = |project: &str| {
+            read_blob(
+                &s.conn,
+                "lifecycle_state",
+                "SELECT id FROM lifecycle_state WHERE project = ?1",
+                params![project],
+            )
+            .unwrap()
+        };
+        assert!(read("big").unwrap() == big);
+        assert_eq!(read("empty").unwrap(), Vec::<u8>::new());
+        assert_eq!(read("one").unwrap(), vec![8, 9]);
+        assert_eq!(read("none"), None);
+    }
+
+    #[test]
+    fn a_store_of_schema_3_migrates_with_its_runs_chain_and_lifecycle() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.db");
+        let mut s = Store::open(&db).unwrap();
+        let u = crate::lifecycle::LifecycleUpdate {
+            new: vec![("id-a".into(), "I-a".into(), "high")],
+            ..Default::default()
+        };
+        let first = s
+            .record(&empty_run("2026-01-01T00:00:00Z"), None, Some(&u))
+            .unwrap();
+        s.record(&empty_run("2026-01-02T00:00:00Z"), None, None)
+            .unwrap();
+        let components = s.blob(first.run_id, "components").unwrap().unwrap();
+        // Rewrite the blob tables as schema 3 had them (WITHOUT ROWID).
+        s.conn
+            .execute_batch(
+                "CREATE TABLE rb3 (run_id INTEGER NOT NULL REFERENCES runs(id), kind TEXT NOT NULL,
+                     sha256 TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (run_id, kind)) WITHOUT ROWID;
+                 INSERT INTO rb3 SELECT run_id, kind, sha256, data FROM run_blobs;
+                 DROP TABLE run_blobs; ALTER TABLE rb3 RENAME TO run_blobs;
+                 CREATE TABLE ls3 (project TEXT NOT NULL, branch TEXT NOT NULL, data BLOB NOT NULL,
+                     PRIMARY KEY (project, branch)) WITHOUT ROWID;
+                 INSERT INTO ls3 SELECT project, branch, data FROM lifecycle_state;
+                 DROP TABLE lifecycle_state; ALTER TABLE ls3 RENAME TO lifecycle_state;
+                 PRAGMA user_version = 3;",
+            )
+            .unwrap();
+        drop(s);
+        let s = Store::open(&db).unwrap();
+        let version: i64 = s
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version as usize, MIGRATIONS.len());
+        let rowid_tables: i64 = s
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name IN ('run_blobs', 'lifecycle_state')
+                 AND sql NOT LIKE '%WITHOUT ROWID%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(rowid_tables, 2);
+        assert_eq!(s.verify_chain().unwrap(), Ok(2));
+        assert_eq!(
+            s.blob(first.run_id, "components").unwrap().unwrap(),
+            components
+        );
+        let st = read_state(&s.conn, "p", "").unwrap();
+        assert_eq!(st.issues.len(), 1);
+        assert_eq!(st.issues[0].0, "id-a");
     }
 
     #[test]
