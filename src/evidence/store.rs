@@ -882,14 +882,103 @@ fn snapshot_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Snapshot> {
 /// statements and, for `decide`, the verdict summary, the issues and each
 /// finding's outcome (its issue and decision).
 /// `(kind, stored bytes, SHA-256 hex of the stored bytes)`.
-type Blob = (&'static str, Vec<u8>, String);
+type Blob = (&'static str, Packed, String);
+
+/// Encoded bytes, kept in chunks that are written once and never moved: a
+/// vector doubling its way to a 13 MB blob leaves ~13 MB of outgrown
+/// copies with the allocator, resident until it gets round to returning
+/// them, and at the end of a large run that is the peak. The SHA-256 of
+/// the bytes is computed as they are written.
+pub(crate) struct Packed {
+    chunks: Vec<Vec<u8>>,
+    len: usize,
+    sha: Sha256,
+}
+
+/// Largest chunk of a [`Packed`]; smaller ones grow geometrically to it.
+const PACKED_CHUNK: usize = 1 << 20;
+
+impl Default for Packed {
+    fn default() -> Self {
+        Packed {
+            chunks: Vec::new(),
+            len: 0,
+            sha: Sha256::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Packed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Packed({} bytes in {} chunks)",
+            self.len,
+            self.chunks.len()
+        )
+    }
+}
+
+impl std::io::Write for Packed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.sha.update(buf);
+        let mut rest = buf;
+        while !rest.is_empty() {
+            let full = self.chunks.last().is_none_or(|c| c.len() == c.capacity());
+            if full {
+                let cap = self.len.clamp(4096, PACKED_CHUNK);
+                self.chunks.push(Vec::with_capacity(cap));
+            }
+            let Some(chunk) = self.chunks.last_mut() else {
+                break;
+            };
+            let k = (chunk.capacity() - chunk.len()).min(rest.len());
+            chunk.extend_from_slice(&rest[..k]);
+            rest = &rest[k..];
+        }
+        self.len += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Packed {
+    /// The bytes and their SHA-256, hex.
+    #[cfg(test)]
+    fn of(bytes: &[u8]) -> (Packed, String) {
+        let mut p = Packed::default();
+        std::io::Write::write_all(&mut p, bytes).unwrap_or_default();
+        let digest = p.digest();
+        (p, digest)
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn chunks(&self) -> impl Iterator<Item = &[u8]> {
+        self.chunks.iter().map(Vec::as_slice)
+    }
+
+    fn digest(&self) -> String {
+        hex::encode(self.sha.clone().finalize())
+    }
+
+    #[cfg(test)]
+    fn to_vec(&self) -> Vec<u8> {
+        self.chunks.concat()
+    }
+}
 
 /// A run's findings as the store keeps them: compact JSON, LZ4-compressed,
 /// with the digest of the stored bytes. Encoding depends on the findings
 /// alone, so `decide` does it on a second core while the gate runs.
 #[derive(Debug)]
 pub struct EncodedFindings {
-    data: Vec<u8>,
+    data: Packed,
     digest: String,
     count: usize,
 }
@@ -1016,9 +1105,9 @@ fn run_blobs(
 /// and its WAL to write. Written as LZ4 frames, streamed from the
 /// serializer (see [`erased::Ser::pack`]); blobs of stores written before
 /// that are size-prefixed LZ4 blocks, and are still read.
-fn pack_json(v: &dyn erased::Ser) -> std::result::Result<(Vec<u8>, String), String> {
+fn pack_json(v: &dyn erased::Ser) -> std::result::Result<(Packed, String), String> {
     let data = v.pack()?;
-    let digest = hex::encode(Sha256::digest(&data));
+    let digest = data.digest();
     Ok((data, digest))
 }
 
@@ -1045,13 +1134,14 @@ mod erased {
     /// Serialize any value to LZ4-compressed JSON (keeps `run_blobs` free
     /// of generics).
     pub trait Ser {
-        fn pack(&self) -> Result<Vec<u8>, String>;
+        fn pack(&self) -> Result<super::Packed, String>;
     }
     impl<T: serde::Serialize + ?Sized> Ser for T {
-        fn pack(&self) -> Result<Vec<u8>, String> {
+        fn pack(&self) -> Result<super::Packed, String> {
             // A content checksum lets a torn blob be told from a short one.
             let info = lz4_flex::frame::FrameInfo::new().content_checksum(true);
-            let mut enc = lz4_flex::frame::FrameEncoder::with_frame_info(info, Vec::new());
+            let mut enc =
+                lz4_flex::frame::FrameEncoder::with_frame_info(info, super::Packed::default());
             {
                 // Whole LZ4 blocks reach the encoder, not one token at a time.
                 let mut w = std::io::BufWriter::with_capacity(64 << 10, &mut enc);
@@ -1085,7 +1175,7 @@ fn insert_blob(
     insert: &mut rusqlite::Statement<'_>,
     params: &[&dyn rusqlite::ToSql],
     table: &str,
-    data: &[u8],
+    data: &Packed,
 ) -> rusqlite::Result<()> {
     let zeros = rusqlite::blob::ZeroBlob(data.len() as u64);
     let mut all: Vec<&dyn rusqlite::ToSql> = params.to_vec();
@@ -1098,7 +1188,11 @@ fn insert_blob(
         conn.last_insert_rowid(),
         false,
     )?;
-    blob.write_all_at(data, 0)?;
+    let mut at = 0;
+    for chunk in data.chunks() {
+        blob.write_all_at(chunk, at)?;
+        at += chunk.len();
+    }
     blob.close()
 }
 
@@ -1157,7 +1251,7 @@ fn encode_next_state(
     st: &LifecycleState,
     meta: &crate::run::RunMeta,
     u: &crate::lifecycle::LifecycleUpdate,
-) -> std::result::Result<Vec<u8>, String> {
+) -> std::result::Result<Packed, String> {
     use crate::model::FastSet;
     type Entry<'a> = (&'a str, &'a str, &'a str, &'a str, Option<&'a str>);
     #[derive(serde::Serialize)]
@@ -1221,7 +1315,7 @@ fn encode_next_state(
 /// store's `data_version` it was read at.
 struct PreparedState {
     data_version: i64,
-    data: Vec<u8>,
+    data: Packed,
 }
 
 /// Apply a lifecycle delta to the stored state, inside the recording
@@ -1675,6 +1769,7 @@ mod tests {
         let json = br#"[{"fp":"a"},{"fp":"b"}]"#;
         let framed =
             erased::Ser::pack(&serde_json::from_slice::<serde_json::Value>(json).unwrap()).unwrap();
+        let framed = framed.to_vec();
         assert!(framed.starts_with(&LZ4_FRAME_MAGIC));
         assert_eq!(unpack(&framed).unwrap(), json.to_vec());
         let block = lz4_flex::compress_prepend_size(json);
@@ -1702,7 +1797,7 @@ mod tests {
         // Prepared at an older data_version: ignored, the state is rebuilt.
         let stale = PreparedState {
             data_version: data_version(&tx).unwrap() - 1,
-            data: b"not a state".to_vec(),
+            data: Packed::of(b"not a state").0,
         };
         apply_lifecycle(&tx, 1, &meta, &u, Some(stale)).unwrap();
         tx.commit().unwrap();
@@ -1748,7 +1843,7 @@ mod tests {
                 &mut st,
                 params![project, ""],
                 "lifecycle_state",
-                data,
+                &Packed::of(data).0,
             )
             .unwrap();
         }
@@ -1758,7 +1853,7 @@ mod tests {
             &mut st,
             params!["one", ""],
             "lifecycle_state",
-            &[8, 9],
+            &Packed::of(&[8, 9]).0,
         )
         .unwrap();
         drop(st);
