@@ -344,6 +344,57 @@ fn gzip_bom_and_utf16_inputs_are_decoded() {
 }
 
 #[test]
+fn large_inputs_are_read_and_digested_like_small_ones() {
+    // From 1 MiB on, plain UTF-8 inputs are read into a memory map of their
+    // own rather than the heap: the same findings, the digest of the bytes
+    // on disk (with a BOM), and positioned UTF-8 errors.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("example/scan.sarif")).unwrap();
+    let padding = " \n".repeat(600_000);
+    let plain = dir.path().join("large.sarif");
+    std::fs::write(&plain, format!("{text}{padding}")).unwrap();
+    let bom = dir.path().join("large-bom.sarif");
+    std::fs::write(&bom, format!("\u{feff}{text}{padding}")).unwrap();
+    for f in [&plain, &bom] {
+        let bytes = std::fs::read(f).unwrap();
+        assert!(bytes.len() > 1 << 20);
+        let out = fixops(&dir.path().join("f.db"))
+            .arg("ingest")
+            .arg(f)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            f.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["files"][0]["findings"], 5, "{}", f.display());
+        use sha2::Digest;
+        let digest = hex::encode(sha2::Sha256::digest(&bytes));
+        assert_eq!(v["files"][0]["sha256"], digest.as_str(), "{}", f.display());
+    }
+    // An invalid byte on the third line of the padding.
+    let bad = dir.path().join("large-bad.sarif");
+    let mut bytes = format!("{text}{padding}").into_bytes();
+    let at = text.len() + 4;
+    bytes[at] = 0xff;
+    std::fs::write(&bad, &bytes).unwrap();
+    let line = text.lines().count() + 3;
+    assert_input_error(
+        &dir.path().join("f.db"),
+        &bad,
+        &[
+            &format!("line {line}, column 1"),
+            &format!("invalid UTF-8 at byte offset {at}"),
+        ],
+    );
+}
+
+#[test]
 fn failed_run_records_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("f.db");

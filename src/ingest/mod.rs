@@ -58,6 +58,10 @@ pub struct Ingested {
 /// a huge non-text file is refused rather than exhausting memory.
 pub const MAX_INPUT_BYTES: u64 = 4 << 30;
 
+/// Plain UTF-8 files from this size on are read into a memory map of their
+/// own (see [`read_mapped`]).
+const MAP_MIN_BYTES: u64 = 1 << 20;
+
 /// One file to read, after directories are expanded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planned {
@@ -207,15 +211,35 @@ pub fn read_file(
             format!("the file is {size} bytes, over the {MAX_INPUT_BYTES}-byte input limit"),
         )));
     }
+    let utf16 = head.starts_with(&[0xff, 0xfe])
+        || head.starts_with(&[0xfe, 0xff])
+        || utf16_guess(&head).is_some();
+    let head = if !gz && !utf16 && size >= MAP_MIN_BYTES {
+        match read_mapped(&mut f, head, size).map_err(io)? {
+            Mapped::Whole(map, n) => {
+                let bytes = &map[..n];
+                let had_bom = bytes.starts_with(BOM);
+                let text = utf8_text(path, &bytes[if had_bom { BOM.len() } else { 0 }..])?;
+                let (documents, sha256) = parse_and_digest(path, text, had_bom, None, role);
+                // Unmapped here, before the caller goes on.
+                drop(map);
+                return Ok(InputFile {
+                    path: path.to_path_buf(),
+                    sha256,
+                    size,
+                    documents: documents?,
+                });
+            }
+            Mapped::Partial(bytes) => bytes,
+        }
+    } else {
+        head
+    };
     let mut bytes = head;
     bytes.reserve(size as usize - bytes.len().min(size as usize));
     f.read_to_end(&mut bytes).map_err(io)?;
     // Plain UTF-8 (the common case) is hashed from the decoded text on a
     // second core while it is parsed; other encodings are hashed first.
-    const BOM: &[u8] = &[0xef, 0xbb, 0xbf];
-    let utf16 = bytes.starts_with(&[0xff, 0xfe])
-        || bytes.starts_with(&[0xfe, 0xff])
-        || utf16_guess(&bytes).is_some();
     let had_bom = bytes.starts_with(BOM);
     let early_sha = (gz || utf16).then(|| hex::encode(Sha256::digest(&bytes)));
     if gz {
@@ -234,7 +258,28 @@ pub fn read_file(
         }
     }
     let text = decode_text(path, bytes)?;
-    let (documents, sha256) = std::thread::scope(|scope| {
+    let (documents, sha256) = parse_and_digest(path, &text, had_bom, early_sha, role);
+    Ok(InputFile {
+        path: path.to_path_buf(),
+        sha256,
+        size,
+        documents: documents?,
+    })
+}
+
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = &[0xef, 0xbb, 0xbf];
+
+/// Parse decoded text; unless the digest is already known, hash it (with
+/// the BOM it was read with) on a second core meanwhile.
+fn parse_and_digest(
+    path: &Path,
+    text: &str,
+    had_bom: bool,
+    early_sha: Option<String>,
+    role: Option<InputRole>,
+) -> (std::result::Result<Vec<Document>, ReadError>, String) {
+    std::thread::scope(|scope| {
         let hasher = early_sha.is_none().then(|| {
             scope.spawn(|| {
                 let mut h = Sha256::new();
@@ -245,20 +290,41 @@ pub fn read_file(
                 hex::encode(h.finalize())
             })
         });
-        let documents = parse_text(path, &text, role, 0);
+        let documents = parse_text(path, text, role, 0);
         let sha = match hasher {
             Some(h) => h.join().unwrap_or_default(),
-            None => early_sha.clone().unwrap_or_default(),
+            None => early_sha.unwrap_or_default(),
         };
         (documents, sha)
-    });
-    let documents = documents?;
-    Ok(InputFile {
-        path: path.to_path_buf(),
-        sha256,
-        size,
-        documents,
     })
+}
+
+/// A file read by [`read_mapped`].
+enum Mapped {
+    /// The whole file, in the first `usize` bytes of the map.
+    Whole(memmap2::MmapMut, usize),
+    /// The file grew while it was read (or maps are unavailable): what was
+    /// read so far, for the caller to read the rest after.
+    Partial(Vec<u8>),
+}
+
+/// Read a large file (whose first bytes are `head`) into an anonymous
+/// memory map of its own rather than the heap. Its pages leave the process
+/// the moment the map is dropped after parsing: freed to the allocator, a
+/// 100 MB text stays resident for a while (it is returned lazily) while the
+/// next stages allocate their own memory, and that overlap was the peak of
+/// a large `decide`.
+fn read_mapped(f: &mut std::fs::File, head: Vec<u8>, size: u64) -> std::io::Result<Mapped> {
+    // One byte more than the size tells a file that grew meanwhile.
+    let Ok(mut map) = memmap2::MmapMut::map_anon(size as usize + 1) else {
+        return Ok(Mapped::Partial(head));
+    };
+    map[..head.len()].copy_from_slice(&head);
+    let n = head.len() + read_up_to(f, &mut map[head.len()..])?;
+    if n as u64 > size {
+        return Ok(Mapped::Partial(map[..n].to_vec()));
+    }
+    Ok(Mapped::Whole(map, n))
 }
 
 fn read_up_to(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -340,29 +406,35 @@ pub fn decode_text(path: &Path, mut bytes: Vec<u8>) -> Result<String> {
         return String::from_utf16(&units)
             .map_err(|_| Error::input(path, "invalid UTF-16 text (unpaired surrogate)"));
     }
-    if bytes.starts_with(&[0xef, 0xbb, 0xbf]) {
-        bytes.drain(..3);
+    if bytes.starts_with(BOM) {
+        bytes.drain(..BOM.len());
     }
     match String::from_utf8(bytes) {
         Ok(s) => Ok(s),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let b = e.as_bytes();
-            let line = b[..at].iter().filter(|&&c| c == b'\n').count() + 1;
-            let col = at
-                - b[..at]
-                    .iter()
-                    .rposition(|&c| c == b'\n')
-                    .map_or(0, |p| p + 1)
-                + 1;
-            Err(Error::at_line(
-                path,
-                line,
-                col,
-                format!("invalid UTF-8 at byte offset {at}; expected UTF-8 or UTF-16 text"),
-            ))
-        }
+        Err(e) => Err(utf8_error(path, e.as_bytes(), e.utf8_error())),
     }
+}
+
+/// `bytes` as UTF-8 text (no BOM), borrowed.
+fn utf8_text<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|e| utf8_error(path, bytes, e))
+}
+
+fn utf8_error(path: &Path, b: &[u8], e: std::str::Utf8Error) -> Error {
+    let at = e.valid_up_to();
+    let line = b[..at].iter().filter(|&&c| c == b'\n').count() + 1;
+    let col = at
+        - b[..at]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |p| p + 1)
+        + 1;
+    Error::at_line(
+        path,
+        line,
+        col,
+        format!("invalid UTF-8 at byte offset {at}; expected UTF-8 or UTF-16 text"),
+    )
 }
 
 /// Parse decoded text into documents. `depth` bounds envelope nesting.
