@@ -207,8 +207,8 @@ pub fn triage(run: &Run, history: &History, opts: &Options) -> Triaged {
     };
     for i in 0..n {
         let k = correlation.finding_issue[i] as usize;
-        notes.lifecycle.push(lifecycle.issues[k].status.as_str());
-        notes.vex.push(vex[k].as_ref().map(|v| v.status.as_str()));
+        notes.lifecycle.push(lifecycle.issues[k].status);
+        notes.vex.push(vex[k].as_ref().map(|v| v.status));
         notes.waived.push(waived.per_issue[k].is_some());
         notes.risk.push(risk.get(k).cloned());
     }

@@ -439,10 +439,11 @@ pub struct PolicyInput {
 /// What triage adds to each finding before the policy sees it.
 #[derive(Debug, Clone, Default)]
 pub struct Annotations {
-    /// Per finding: its issue's lifecycle status (`new`, `unchanged`, ...).
-    pub lifecycle: Vec<&'static str>,
+    /// Per finding: its issue's lifecycle status. One-byte enums here, not
+    /// their words: these vectors hold one entry per finding.
+    pub lifecycle: Vec<crate::lifecycle::Status>,
     /// Per finding: its issue's VEX status, when a statement applies.
-    pub vex: Vec<Option<&'static str>>,
+    pub vex: Vec<Option<crate::model::VexStatus>>,
     /// Per finding: whether its issue is waived.
     pub waived: Vec<bool>,
     /// Per finding: its issue's scoring summary.
@@ -453,10 +454,10 @@ pub struct Annotations {
 
 impl Annotations {
     fn lifecycle(&self, i: usize) -> &'static str {
-        self.lifecycle.get(i).copied().unwrap_or("new")
+        self.lifecycle.get(i).map_or("new", |s| s.as_str())
     }
     fn vex(&self, i: usize) -> Option<&'static str> {
-        self.vex.get(i).copied().flatten()
+        self.vex.get(i).copied().flatten().map(|v| v.as_str())
     }
     fn waived(&self, i: usize) -> bool {
         self.waived.get(i).copied().unwrap_or(false)
