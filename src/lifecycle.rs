@@ -148,9 +148,8 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
     let now: Sym = run.meta.time.as_str().into();
     let mut out = Vec::with_capacity(c.issues.len());
     let mut update = LifecycleUpdate::default();
-    // Every issue is new on a first run. Reserved capacity that is never
-    // written is never made resident; a vector grown by doubling instead
-    // leaves its outgrown copies with the allocator (~10 MB at 200k).
+    // Every issue is new on a first run: reserve for all of them rather
+    // than regrow and copy (capacity never written is never made resident).
     update.new.reserve(c.issues.len());
     // Only needed to find the fixed issues, which only history can have.
     let track = !h.known.is_empty();
