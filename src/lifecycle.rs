@@ -47,15 +47,16 @@ pub struct Known {
     /// Issue id it was first seen under.
     pub issue_id: Sym,
     /// Severity when last recorded.
-    pub severity: String,
+    pub severity: Sym,
     /// First seen (RFC 3339).
     pub first_seen: Sym,
     /// When it was fixed, if it is fixed now.
-    pub fixed_at: Option<String>,
+    pub fixed_at: Option<Sym>,
 }
 
-/// History to compare against. `fingerprints` maps every known fingerprint
-/// to its identity, including those an identity `fp X` names itself.
+/// History to compare against. A fingerprint's identity is the one
+/// `fingerprints` maps it to, else the identity `fp X` that names it (not
+/// stored twice: see [`History::identity_of`]).
 #[derive(Debug, Clone)]
 pub struct History {
     /// Where it came from (`run 12`, `baseline verdict.json`, `none`).
@@ -63,9 +64,27 @@ pub struct History {
     /// Whether there is any history (first runs have none).
     pub present: bool,
     /// Issues by identity.
-    pub known: crate::model::FastMap<String, Known>,
-    /// Fingerprint → identity.
+    pub known: crate::model::FastMap<Sym, Known>,
+    /// Fingerprint → identity, for fingerprints their identity does not name.
     pub fingerprints: crate::model::FastMap<String, Sym>,
+}
+
+impl History {
+    /// The identity a fingerprint was recorded under: the one `fingerprints`
+    /// maps it to, else a known identity `fp X` naming it. `scratch` is a
+    /// reused buffer for that name.
+    pub fn identity_of(&self, fp: &str, scratch: &mut String) -> Option<&Sym> {
+        if let Some(identity) = self.fingerprints.get(fp) {
+            return Some(identity);
+        }
+        if self.known.is_empty() {
+            return None;
+        }
+        scratch.clear();
+        scratch.push_str("fp ");
+        scratch.push_str(fp);
+        self.known.get_key_value(scratch.as_str()).map(|(k, _)| k)
+    }
 }
 
 impl Default for History {
@@ -154,6 +173,7 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
     // Only needed to find the fixed issues, which only history can have.
     let track = !h.known.is_empty();
     let mut seen: crate::model::FastSet<Sym> = Default::default();
+    let mut scratch = String::new();
     if track {
         seen.reserve(c.issues.len());
     }
@@ -165,7 +185,7 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
         } else {
             is.fingerprints
                 .iter()
-                .find_map(|fp| h.fingerprints.get(&**fp).cloned())
+                .find_map(|fp| h.identity_of(fp, &mut scratch).cloned())
                 .unwrap_or_else(|| is.identity.clone())
         };
         let (status, id, first_seen) = match h.known.get(&*identity) {
@@ -199,8 +219,8 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
         // vulnerability identities need none.
         if !identity.starts_with("vuln ") {
             for fp in &is.fingerprints {
-                if !h.fingerprints.contains_key(&**fp)
-                    && identity.strip_prefix("fp ") != Some(&**fp)
+                if identity.strip_prefix("fp ") != Some(&**fp)
+                    && h.identity_of(fp, &mut scratch).is_none()
                 {
                     update.fingerprints.push((fp.clone(), identity.clone()));
                 }
@@ -219,11 +239,11 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
     let mut fixed: Vec<Fixed> = h
         .known
         .iter()
-        .filter(|(identity, k)| k.fixed_at.is_none() && !seen.contains(identity.as_str()))
+        .filter(|(identity, k)| k.fixed_at.is_none() && !seen.contains(&***identity))
         .map(|(identity, k)| Fixed {
             id: k.issue_id.to_string(),
-            identity: identity.clone(),
-            severity: k.severity.clone(),
+            identity: identity.to_string(),
+            severity: k.severity.to_string(),
             first_seen: k.first_seen.to_string(),
             days_open: days_between(&k.first_seen, &now),
         })
@@ -272,10 +292,10 @@ pub fn history_from_issues(
     let time: Sym = time.into();
     for (id, identity, sev, fps) in issues {
         h.known.insert(
-            identity.clone(),
+            identity.as_str().into(),
             Known {
                 issue_id: id.as_str().into(),
-                severity: sev.as_str().to_string(),
+                severity: sev.as_str().into(),
                 first_seen: time.clone(),
                 fixed_at: None,
             },

@@ -327,9 +327,10 @@ impl Store {
             None => None,
         };
         let (blobs, prepared) = std::thread::scope(|scope| {
-            let prepared = state.as_ref().zip(lifecycle).map(|((version, st), u)| {
+            let prepared = state.as_ref().zip(lifecycle).map(|((version, bytes), u)| {
                 scope.spawn(move || {
-                    encode_next_state(st, &run.meta, u).map(|data| PreparedState {
+                    let st = bytes.parse(&run.meta.project)?;
+                    encode_next_state(&st, &run.meta, u).map(|data| PreparedState {
                         data_version: *version,
                         data,
                     })
@@ -1156,12 +1157,68 @@ mod erased {
 /// The lifecycle state of one project and branch, as stored: one row
 /// holding every issue ever seen there (a 200k-issue project rewrites one
 /// blob per run instead of touching 200k rows).
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
-struct LifecycleState {
+///
+/// Parsed borrowing from the decompressed bytes ([`StateBytes`]): a
+/// 200k-issue state is a million short strings, which owned would cost
+/// tens of MB of small allocations on every run that merges it.
+#[derive(Debug, Default, serde::Deserialize)]
+struct LifecycleState<'a> {
     /// `(identity, issue id, severity, first seen, fixed at)`.
-    issues: Vec<(String, String, String, String, Option<String>)>,
+    #[serde(borrow)]
+    issues: Vec<StateIssue<'a>>,
     /// `(fingerprint, identity)` for fingerprints the identity does not name.
-    fingerprints: Vec<(String, String)>,
+    #[serde(borrow)]
+    fingerprints: Vec<(Text<'a>, Text<'a>)>,
+}
+
+type StateIssue<'a> = (Text<'a>, Text<'a>, Text<'a>, Text<'a>, Option<Text<'a>>);
+
+/// A string of a stored state: borrowed from the bytes it is parsed from,
+/// owned only when it holds JSON escapes.
+#[derive(Debug, PartialEq)]
+struct Text<'a>(std::borrow::Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use std::borrow::Cow;
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> std::result::Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        d.deserialize_str(V).map(Text)
+    }
+}
+
+/// A stored lifecycle state, decompressed (empty when none is stored).
+struct StateBytes(Vec<u8>);
+
+impl StateBytes {
+    fn parse(&self, project: &str) -> std::result::Result<LifecycleState<'_>, String> {
+        if self.0.is_empty() {
+            return Ok(LifecycleState::default());
+        }
+        serde_json::from_slice(&self.0)
+            .map_err(|e| format!("lifecycle state of {project} is corrupt: {e}"))
+    }
 }
 
 /// Insert a row with `insert` (its `params` followed by the blob as the last
@@ -1228,7 +1285,7 @@ fn read_state(
     conn: &Connection,
     project: &str,
     branch: &str,
-) -> std::result::Result<LifecycleState, String> {
+) -> std::result::Result<StateBytes, String> {
     let blob = read_blob(
         conn,
         "lifecycle_state",
@@ -1237,9 +1294,8 @@ fn read_state(
     )
     .map_err(|e| e.to_string())?;
     match blob {
-        Some(b) => serde_json::from_slice(&unpack(&b)?)
-            .map_err(|e| format!("lifecycle state of {project} is corrupt: {e}")),
-        None => Ok(LifecycleState::default()),
+        Some(b) => Ok(StateBytes(unpack(&b)?)),
+        None => Ok(StateBytes(Vec::new())),
     }
 }
 
@@ -1248,7 +1304,7 @@ fn read_state(
 /// applied, then the new ones; a first run of 200k issues copies none of
 /// them and builds no list of entries.
 fn encode_next_state(
-    st: &LifecycleState,
+    st: &LifecycleState<'_>,
     meta: &crate::run::RunMeta,
     u: &crate::lifecycle::LifecycleUpdate,
 ) -> std::result::Result<Packed, String> {
@@ -1261,7 +1317,7 @@ fn encode_next_state(
     }
     let fixed: FastSet<&str> = u.fixed.iter().map(|(i, _, _)| i.as_str()).collect();
     let reintroduced: FastSet<&str> = u.reintroduced.iter().map(|i| &**i).collect();
-    let stored: FastSet<&str> = st.issues.iter().map(|e| e.0.as_str()).collect();
+    let stored: FastSet<&str> = st.issues.iter().map(|e| &*e.0).collect();
     // New identities not stored yet (another run may have committed since
     // the history was read), each once.
     let mut added: FastSet<&str> = FastSet::default();
@@ -1272,7 +1328,7 @@ fn encode_next_state(
         .filter(|(i, _, _)| !stored.contains(&**i) && added.insert(&**i))
         .collect();
     drop(added); // freed before the encoding starts
-    let known: FastSet<&str> = st.fingerprints.iter().map(|(f, _)| f.as_str()).collect();
+    let known: FastSet<&str> = st.fingerprints.iter().map(|(f, _)| &**f).collect();
     let time = meta.time.as_str();
     let issues = SeqOf(|| {
         st.issues
@@ -1295,15 +1351,12 @@ fn encode_next_state(
             })
     });
     let fingerprints = SeqOf(|| {
-        st.fingerprints
-            .iter()
-            .map(|(f, i)| (f.as_str(), i.as_str()))
-            .chain(
-                u.fingerprints
-                    .iter()
-                    .filter(|(f, _)| !known.contains(&**f))
-                    .map(|(f, i)| (&**f, &**i)),
-            )
+        st.fingerprints.iter().map(|(f, i)| (&**f, &**i)).chain(
+            u.fingerprints
+                .iter()
+                .filter(|(f, _)| !known.contains(&**f))
+                .map(|(f, i)| (&**f, &**i)),
+        )
     });
     erased::Ser::pack(&Next {
         issues,
@@ -1333,7 +1386,10 @@ fn apply_lifecycle(
     let now = data_version(tx)?;
     let data = match prepared {
         Some(p) if p.data_version == now => p.data,
-        _ => encode_next_state(&read_state(tx, &meta.project, branch)?, meta, u)?,
+        _ => {
+            let bytes = read_state(tx, &meta.project, branch)?;
+            encode_next_state(&bytes.parse(&meta.project)?, meta, u)?
+        }
     };
     let mut st = tx
         .prepare(
@@ -1369,44 +1425,41 @@ impl Store {
     ) -> Result<crate::lifecycle::History> {
         use crate::lifecycle::{History, Known};
         let branch = branch.unwrap_or("");
-        let st = read_state(&self.conn, project, branch).map_err(|e| self.err(e))?;
+        let bytes = read_state(&self.conn, project, branch).map_err(|e| self.err(e))?;
+        let st = bytes.parse(project).map_err(|e| self.err(e))?;
         let mut h = History {
             source: "none (first run of this project and branch)".into(),
             present: !st.issues.is_empty(),
             ..History::default()
         };
         h.known.reserve(st.issues.len());
-        h.fingerprints
-            .reserve(st.issues.len() + st.fingerprints.len());
-        // Most issues share the time of the run that first saw them.
+        h.fingerprints.reserve(st.fingerprints.len());
+        // Most issues share their severity word and the time of the run
+        // that first saw them: one string each.
         let mut times: crate::model::FastMap<String, crate::model::Sym> = Default::default();
-        for (identity, issue_id, severity, first_seen, fixed_at) in st.issues {
-            if let Some(fp) = identity.strip_prefix("fp ") {
-                h.fingerprints
-                    .insert(fp.to_string(), identity.as_str().into());
+        let shared = |times: &mut crate::model::FastMap<String, crate::model::Sym>, s: &str| {
+            if let Some(t) = times.get(s) {
+                return t.clone();
             }
-            let first_seen = match times.get(&first_seen) {
-                Some(t) => t.clone(),
-                None => {
-                    let t: crate::model::Sym = first_seen.as_str().into();
-                    times.insert(first_seen, t.clone());
-                    t
-                }
-            };
+            let t: crate::model::Sym = s.into();
+            times.insert(s.to_string(), t.clone());
+            t
+        };
+        for (identity, issue_id, severity, first_seen, fixed_at) in st.issues {
             h.known.insert(
-                identity,
+                (*identity).into(),
                 Known {
-                    issue_id: issue_id.into(),
-                    severity,
-                    first_seen,
-                    fixed_at,
+                    issue_id: (*issue_id).into(),
+                    severity: shared(&mut times, &severity),
+                    first_seen: shared(&mut times, &first_seen),
+                    fixed_at: fixed_at.map(|t| shared(&mut times, &t)),
                 },
             );
         }
         h.fingerprints.extend(
             st.fingerprints
                 .into_iter()
-                .map(|(fp, identity)| (fp, identity.into())),
+                .map(|(fp, identity)| (fp.to_string(), (*identity).into())),
         );
         let prev: Option<i64> = self
             .conn
@@ -1801,16 +1854,18 @@ mod tests {
         };
         apply_lifecycle(&tx, 1, &meta, &u, Some(stale)).unwrap();
         tx.commit().unwrap();
-        let st = read_state(&s.conn, "p", "").unwrap();
+        let bytes = read_state(&s.conn, "p", "").unwrap();
+        let st = bytes.parse("p").unwrap();
         assert_eq!(st.issues.len(), 1);
-        assert_eq!(st.issues[0].0, "id-a");
-        assert_eq!(st.issues[0].3, "2026-11-01T00:00:00Z");
+        assert_eq!(&*st.issues[0].0, "id-a");
+        assert_eq!(&*st.issues[0].3, "2026-11-01T00:00:00Z");
         // Prepared at the current version: used as it is.
         let u2 = crate::lifecycle::LifecycleUpdate {
             new: vec![("id-b".into(), "I-b".into(), "low")],
             ..Default::default()
         };
-        let current = read_state(&s.conn, "p", "").unwrap();
+        let current_bytes = read_state(&s.conn, "p", "").unwrap();
+        let current = current_bytes.parse("p").unwrap();
         let tx = s.conn.transaction().unwrap();
         let fresh = PreparedState {
             data_version: data_version(&tx).unwrap(),
@@ -1818,11 +1873,13 @@ mod tests {
         };
         apply_lifecycle(&tx, 2, &meta, &u2, Some(fresh)).unwrap();
         tx.commit().unwrap();
-        let ids: Vec<String> = read_state(&s.conn, "p", "")
+        let bytes = read_state(&s.conn, "p", "").unwrap();
+        let ids: Vec<String> = bytes
+            .parse("p")
             .unwrap()
             .issues
             .into_iter()
-            .map(|e| e.0)
+            .map(|e| e.0.to_string())
             .collect();
         assert_eq!(ids, ["id-a", "id-b"]);
     }
@@ -1923,9 +1980,32 @@ mod tests {
             s.blob(first.run_id, "components").unwrap().unwrap(),
             components
         );
-        let st = read_state(&s.conn, "p", "").unwrap();
+        let bytes = read_state(&s.conn, "p", "").unwrap();
+        let st = bytes.parse("p").unwrap();
         assert_eq!(st.issues.len(), 1);
-        assert_eq!(st.issues[0].0, "id-a");
+        assert_eq!(&*st.issues[0].0, "id-a");
+    }
+
+    #[test]
+    fn stored_states_parse_borrowed_and_with_escapes() {
+        let json = br#"{"issues":[["fp a","I-a","high","2026-01-01T00:00:00Z",null],["vuln \"q\"","I-b","low","t","2026-02-01T00:00:00Z"]],"fingerprints":[["f1","fp a"]]}"#;
+        let bytes = StateBytes(json.to_vec());
+        let st = bytes.parse("p").unwrap();
+        assert!(matches!(
+            st.issues[0].0.0,
+            std::borrow::Cow::Borrowed("fp a")
+        ));
+        assert_eq!(&*st.issues[1].0, "vuln \"q\"");
+        assert_eq!(st.issues[1].4.as_deref(), Some("2026-02-01T00:00:00Z"));
+        assert_eq!(
+            (&*st.fingerprints[0].0, &*st.fingerprints[0].1),
+            ("f1", "fp a")
+        );
+        assert_eq!(StateBytes(Vec::new()).parse("p").unwrap().issues.len(), 0);
+        let err = StateBytes(b"{\"issues\": 3}".to_vec())
+            .parse("p")
+            .unwrap_err();
+        assert!(err.contains("lifecycle state of p is corrupt"), "{err}");
     }
 
     #[test]
