@@ -355,6 +355,28 @@ pub struct VulnerabilityRef {
     pub cvss_vectors: Vec<String>,
 }
 
+/// What a finding takes from its rule for display: shared by the rule's
+/// findings (a finding with tags of its own has one of its own).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RuleMeta {
+    /// Rule name or short description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Sym>,
+    /// Rule help URI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help_uri: Option<Sym>,
+    /// Rule and result tags.
+    #[serde(skip_serializing_if = "no_syms", default)]
+    pub tags: Syms,
+}
+
+impl RuleMeta {
+    /// `Some` unless every field is empty.
+    pub fn shared(self) -> Option<std::sync::Arc<RuleMeta>> {
+        (self != RuleMeta::default()).then(|| std::sync::Arc::new(self))
+    }
+}
+
 /// One result from one tool.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
@@ -363,12 +385,10 @@ pub struct Finding {
     /// Rule id (`ruleId`, or the rule found by `ruleIndex`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule_id: Option<Sym>,
-    /// Rule name or short description, for display.
+    /// Rule name, help URI and tags: one shared value per rule, not three
+    /// fields in each of a log's 200k findings (see [`RuleMeta`]).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule_name: Option<Sym>,
-    /// Rule help URI.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub help_uri: Option<Sym>,
+    pub meta: Option<std::sync::Arc<RuleMeta>>,
     /// SARIF kind.
     pub kind: ResultKind,
     /// Resolved SARIF level: result level → rule default → `warning`.
@@ -406,9 +426,6 @@ pub struct Finding {
     /// CWE ids (`CWE-79`), from taxa, tags or properties.
     #[serde(skip_serializing_if = "no_syms", default)]
     pub cwes: Syms,
-    /// Rule and result tags.
-    #[serde(skip_serializing_if = "no_syms", default)]
-    pub tags: Syms,
     /// Vulnerability and package, for SCA findings (boxed: most findings
     /// have none, and a 200k-result log should not pay for it inline).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -498,8 +515,7 @@ impl Finding {
         Finding {
             tool: tool.into(),
             rule_id,
-            rule_name: None,
-            help_uri: None,
+            meta: None,
             kind: ResultKind::Fail,
             level: Level::Warning,
             severity: Severity::Unknown,
@@ -513,10 +529,24 @@ impl Finding {
             baseline_state: None,
             code_flows: 0,
             cwes: Syms::default(),
-            tags: Syms::default(),
             vulnerability: None,
             properties: None,
         }
+    }
+
+    /// Rule name or short description, for display.
+    pub fn rule_name(&self) -> Option<&str> {
+        self.meta.as_ref()?.name.as_deref()
+    }
+
+    /// Rule help URI.
+    pub fn help_uri(&self) -> Option<&str> {
+        self.meta.as_ref()?.help_uri.as_deref()
+    }
+
+    /// Rule and result tags.
+    pub fn tags(&self) -> &[Sym] {
+        self.meta.as_ref().map_or(&[], |m| &m.tags)
     }
 
     /// The first primary location, if any.

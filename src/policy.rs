@@ -506,7 +506,7 @@ impl<'a> ClassKey<'a> {
             severity: f.severity,
             score: f.score.map(f64::to_bits),
             cwes: &f.cwes,
-            tags: &f.tags,
+            tags: f.tags(),
             suppressed: f.is_suppressed(),
             baseline: f.baseline_state,
             vuln: v.map(|v| v.id.as_str()),
@@ -524,7 +524,7 @@ pub fn category(f: &Finding) -> &'static str {
         return "sca";
     }
     let tool = f.tool.name.to_ascii_lowercase();
-    let has_tag = |t: &str| f.tags.iter().any(|x| x.eq_ignore_ascii_case(t));
+    let has_tag = |t: &str| f.tags().iter().any(|x| x.eq_ignore_ascii_case(t));
     // CWE-798 hard-coded credentials, CWE-259 hard-coded password, CWE-321
     // hard-coded cryptographic key: a leaked secret, whoever reported it.
     let secret_cwe = f
@@ -583,7 +583,7 @@ impl PolicyInput {
                     "severity": f.severity.as_str(),
                     "score": f.score,
                     "cwes": f.cwes.iter().map(|s| &**s).collect::<Vec<_>>(),
-                    "tags": f.tags.iter().map(|s| &**s).collect::<Vec<_>>(),
+                    "tags": f.tags().iter().map(|s| &**s).collect::<Vec<_>>(),
                     "suppressed": f.is_suppressed(),
                     "baseline_state": f.baseline_state,
                     "category": category(f),

@@ -1560,8 +1560,7 @@ impl Store {
                     })
                     .clone(),
                 rule_id: f.rule.map(Arc::from),
-                rule_name: None,
-                help_uri: None,
+                meta: None,
                 kind: ResultKind::Fail,
                 level: Level::Warning,
                 severity: f.sev,
@@ -1592,7 +1591,6 @@ impl Store {
                 baseline_state: None,
                 code_flows: 0,
                 cwes: f.cwes.into_iter().map(Arc::from).collect(),
-                tags: Default::default(),
                 vulnerability: f.vuln.map(|id| {
                     Box::new(VulnerabilityRef {
                         id,

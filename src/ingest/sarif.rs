@@ -1007,6 +1007,8 @@ struct RuleInfo {
     score: Option<f64>,
     tags: crate::model::Syms,
     cwes: crate::model::Syms,
+    /// Name, help URI and tags, shared by the rule's findings.
+    meta: Option<Arc<crate::model::RuleMeta>>,
     cvss: Vec<String>,
     /// Vulnerability ids named in the rule id, name or descriptions.
     vuln_ids: Vec<String>,
@@ -1484,8 +1486,12 @@ fn convert_result(
         // finding points at the one empty tool.
         tool: b.no_tool.clone(),
         rule_id,
-        rule_name: None,
-        help_uri: None,
+        // The result's own tags until its rule's are merged in.
+        meta: crate::model::RuleMeta {
+            tags: tags.into(),
+            ..Default::default()
+        }
+        .shared(),
         kind,
         level: Level::Warning,
         severity: Severity::Unknown,
@@ -1504,7 +1510,6 @@ fn convert_result(
             .code_flows
             .map_or(0, |c| u32::try_from(c.len()).unwrap_or(u32::MAX)),
         cwes: cwes.into(),
-        tags: tags.into(),
         vulnerability: None,
         properties: compact_props(raw.properties).map(String::into_boxed_str),
     };
@@ -1628,6 +1633,12 @@ fn rule_info(r: RawRule<'_>, names: &mut Interner) -> RuleInfo {
         }
         info.severity_word = info.severity_word.or_else(|| description_severity(s));
     }
+    info.meta = crate::model::RuleMeta {
+        name: info.display.clone(),
+        help_uri: info.help_uri.clone(),
+        tags: info.tags.clone(),
+    }
+    .shared();
     info
 }
 
@@ -1684,12 +1695,10 @@ impl RunCtx {
         resolved: &mut Resolved,
     ) {
         let rule = self.rule_for(f, &p, b);
-        if let Some(r) = rule {
-            if f.rule_id.is_none() {
-                f.rule_id = r.id.clone();
-            }
-            f.rule_name = r.display.clone();
-            f.help_uri = r.help_uri.clone();
+        if let Some(r) = rule
+            && f.rule_id.is_none()
+        {
+            f.rule_id = r.id.clone();
         }
 
         if let Some(m) = &p.extra().by_id {
@@ -1778,7 +1787,17 @@ impl RunCtx {
         let none = crate::model::Syms::default();
         let (rule_cwes, rule_tags) = rule.map_or((&none, &none), |r| (&r.cwes, &r.tags));
         f.cwes = merge_syms(&f.cwes, taxa_cwes, rule_cwes);
-        f.tags = merge_syms(&f.tags, Vec::new(), rule_tags);
+        // The rule's shared meta, unless the result has tags of its own.
+        let own_tags = f.meta.as_ref().map(|m| m.tags.clone()).unwrap_or_default();
+        f.meta = match rule {
+            Some(r) if own_tags.is_empty() => r.meta.clone(),
+            _ => crate::model::RuleMeta {
+                name: rule.and_then(|r| r.display.clone()),
+                help_uri: rule.and_then(|r| r.help_uri.clone()),
+                tags: merge_syms(&own_tags, Vec::new(), rule_tags),
+            }
+            .shared(),
+        };
 
         f.score = p.score.or(rule.and_then(|r| r.score));
 
@@ -2219,7 +2238,7 @@ fn vulnerability(
             push_unique(&mut ids, v.clone());
         }
     }
-    for text in std::iter::once(&*f.message).chain(f.tags.iter().map(|t| &**t)) {
+    for text in std::iter::once(&*f.message).chain(f.tags().iter().map(|t| &**t)) {
         for v in vuln_ids(text) {
             push_unique(&mut ids, v);
         }
@@ -2548,6 +2567,36 @@ mod tests {
     }
 
     #[test]
+    fn a_rules_name_help_and_tags_are_shared_by_its_findings() {
+        let d = read(&log(
+            r#"{"tool": {"driver": {"name": "T", "rules": [{"id": "R", "name": "Rule",
+                "helpUri": "https://r", "properties": {"tags": ["security"]}}]}},
+            "results": [{"ruleId": "R", "message": {"text": "a"}},
+                {"ruleId": "R", "message": {"text": "b"}},
+                {"ruleId": "R", "message": {"text": "c"}, "properties": {"tags": ["mine"]}},
+                {"message": {"text": "d"}, "properties": {"tags": ["alone"]}},
+                {"message": {"text": "e"}}]}"#,
+        ));
+        let f = &d.findings;
+        let (Some(a), Some(b)) = (&f[0].meta, &f[1].meta) else {
+            panic!("findings of a rule carry its meta");
+        };
+        assert!(Arc::ptr_eq(a, b));
+        assert_eq!(
+            (f[0].rule_name(), f[0].help_uri()),
+            (Some("Rule"), Some("https://r"))
+        );
+        let tags = |i: usize| f[i].tags().iter().map(|t| &**t).collect::<Vec<_>>();
+        assert_eq!(tags(0), ["security"]);
+        // Own tags first, then the rule's; the rule's name and URI kept.
+        assert_eq!(tags(2), ["mine", "security"]);
+        assert_eq!(f[2].rule_name(), Some("Rule"));
+        assert_eq!(tags(3), ["alone"]);
+        assert_eq!(f[3].rule_name(), None);
+        assert!(f[4].meta.is_none());
+    }
+
+    #[test]
     fn trivy_like_result_is_a_package_vulnerability() {
         let d = read(&log(
             r#"{"tool": {"driver": {"name": "Trivy", "version": "0.42.1", "rules": [{"id": "CVE-2019-1549",
@@ -2697,7 +2746,7 @@ mod tests {
         ));
         let f = &d.findings[0];
         assert_eq!(f.rule_id.as_deref(), Some("B"));
-        assert_eq!(f.rule_name.as_deref(), Some("Bee"));
+        assert_eq!(f.rule_name(), Some("Bee"));
         assert_eq!(f.level, Level::Error);
         assert_eq!(&*f.tool.name, "T");
     }

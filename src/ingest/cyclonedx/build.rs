@@ -771,12 +771,15 @@ fn findings(
         Finding {
             tool: tool.clone(),
             rule_id: Some(rule.clone()),
-            rule_name: None,
-            help_uri: v
-                .source
-                .as_ref()
-                .and_then(|s| s.url.as_deref())
-                .map(Sym::from),
+            meta: crate::model::RuleMeta {
+                help_uri: v
+                    .source
+                    .as_ref()
+                    .and_then(|s| s.url.as_deref())
+                    .map(Sym::from),
+                ..Default::default()
+            }
+            .shared(),
             kind: ResultKind::Fail,
             level: level_of(severity),
             severity,
@@ -790,7 +793,6 @@ fn findings(
             baseline_state: None,
             code_flows: 0,
             cwes: cwes.clone(),
-            tags: Default::default(),
             vulnerability: Some(Box::new(vref)),
             properties: None,
         }
