@@ -318,29 +318,41 @@ fn gzip_bom_and_utf16_inputs_are_decoded() {
     }
     std::fs::write(&u16, bytes).unwrap();
     for f in [&gz, &bom, &u16] {
-        let out = fixops(&dir.path().join("f.db"))
-            .arg("ingest")
-            .arg(f)
-            .args(["--format", "json"])
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}: {}",
-            f.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(v["files"][0]["findings"], 5, "{}", f.display());
-        use sha2::Digest;
-        let digest = hex::encode(sha2::Sha256::digest(std::fs::read(f).unwrap()));
-        assert_eq!(
-            v["files"][0]["sha256"],
-            digest.as_str(),
-            "digest of the bytes on disk"
-        );
+        assert_ingests_with_disk_digest(&dir.path().join("f.db"), f, 5);
     }
+}
+
+/// The summary of `ingest --format json` of `f`, which must succeed.
+fn ingest_json(db: &Path, f: &Path) -> serde_json::Value {
+    let out = fixops(db)
+        .arg("ingest")
+        .arg(f)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}: {}",
+        f.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `ingest --format json` of `f` succeeds with `findings` findings and the
+/// digest of the bytes on disk.
+fn assert_ingests_with_disk_digest(db: &Path, f: &Path, findings: u64) {
+    let v = ingest_json(db, f);
+    assert_eq!(v["files"][0]["findings"], findings, "{}", f.display());
+    use sha2::Digest;
+    let digest = hex::encode(sha2::Sha256::digest(std::fs::read(f).unwrap()));
+    assert_eq!(
+        v["files"][0]["sha256"],
+        digest.as_str(),
+        "{}: digest of the bytes on disk",
+        f.display()
+    );
 }
 
 #[test]
@@ -356,26 +368,8 @@ fn large_inputs_are_read_and_digested_like_small_ones() {
     let bom = dir.path().join("large-bom.sarif");
     std::fs::write(&bom, format!("\u{feff}{text}{padding}")).unwrap();
     for f in [&plain, &bom] {
-        let bytes = std::fs::read(f).unwrap();
-        assert!(bytes.len() > 1 << 20);
-        let out = fixops(&dir.path().join("f.db"))
-            .arg("ingest")
-            .arg(f)
-            .args(["--format", "json"])
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}: {}",
-            f.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(v["files"][0]["findings"], 5, "{}", f.display());
-        use sha2::Digest;
-        let digest = hex::encode(sha2::Sha256::digest(&bytes));
-        assert_eq!(v["files"][0]["sha256"], digest.as_str(), "{}", f.display());
+        assert!(std::fs::metadata(f).unwrap().len() > 1 << 20);
+        assert_ingests_with_disk_digest(&dir.path().join("f.db"), f, 5);
     }
     // An invalid byte on the third line of the padding.
     let bad = dir.path().join("large-bad.sarif");
@@ -723,19 +717,7 @@ fn attestations_are_unwrapped() {
     )
     .unwrap();
     for (f, docs) in [(&single, 1), (&lines, 2)] {
-        let out = fixops(&dir.path().join("f.db"))
-            .arg("ingest")
-            .arg(f)
-            .args(["--format", "json"])
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v = ingest_json(&dir.path().join("f.db"), f);
         assert_eq!(v["files"][0]["formats"].as_array().unwrap().len(), docs);
         assert_eq!(v["files"][0]["components"], 6 * docs);
     }

@@ -9,6 +9,7 @@
 //! by [`Store::verify_chain`].
 
 use crate::error::{Error, Result};
+use crate::ingest::Txt;
 use crate::run::Run;
 use crate::verdict::Verdict;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -1168,45 +1169,10 @@ struct LifecycleState<'a> {
     issues: Vec<StateIssue<'a>>,
     /// `(fingerprint, identity)` for fingerprints the identity does not name.
     #[serde(borrow)]
-    fingerprints: Vec<(Text<'a>, Text<'a>)>,
+    fingerprints: Vec<(Txt<'a>, Txt<'a>)>,
 }
 
-type StateIssue<'a> = (Text<'a>, Text<'a>, Text<'a>, Text<'a>, Option<Text<'a>>);
-
-/// A string of a stored state: borrowed from the bytes it is parsed from,
-/// owned only when it holds JSON escapes.
-#[derive(Debug, PartialEq)]
-struct Text<'a>(std::borrow::Cow<'a, str>);
-
-impl std::ops::Deref for Text<'_> {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de: 'a, 'a> serde::Deserialize<'de> for Text<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        use std::borrow::Cow;
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Cow<'de, str>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
-                Ok(Cow::Borrowed(v))
-            }
-            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
-                Ok(Cow::Owned(v.to_owned()))
-            }
-            fn visit_string<E>(self, v: String) -> std::result::Result<Self::Value, E> {
-                Ok(Cow::Owned(v))
-            }
-        }
-        d.deserialize_str(V).map(Text)
-    }
-}
+type StateIssue<'a> = (Txt<'a>, Txt<'a>, Txt<'a>, Txt<'a>, Option<Txt<'a>>);
 
 /// A stored lifecycle state, decompressed (empty when none is stored).
 struct StateBytes(Vec<u8>);

@@ -35,6 +35,7 @@
 //!   first absolute base, so that checkout directories do not change it.
 //! - `properties` are kept as compact JSON text when present and non-empty.
 
+use super::Txt;
 use crate::error::{Error, Result, json_error};
 use crate::model::{
     BaselineState, Document, Finding, Fingerprint, FingerprintSource, Format, Level, Location,
@@ -44,7 +45,6 @@ use crate::model::{
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
@@ -300,42 +300,6 @@ impl Builder {
 // ---------------------------------------------------------------------------
 // Borrowed input types
 // ---------------------------------------------------------------------------
-
-/// A JSON string borrowed from the input when it has no escapes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Txt<'a>(Cow<'a, str>);
-
-impl std::ops::Deref for Txt<'_> {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Txt<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Txt<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(
-                self,
-                v: &'de str,
-            ) -> std::result::Result<Txt<'a>, E> {
-                Ok(Txt(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Txt<'a>, E> {
-                Ok(Txt(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Txt<'a>, E> {
-                Ok(Txt(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(V(std::marker::PhantomData))
-    }
-}
 
 /// A JSON object of strings, borrowed from the text, in document order; a
 /// key given twice keeps its last value (as a map would). Fingerprint
