@@ -330,8 +330,7 @@ impl Store {
         let (blobs, prepared) = std::thread::scope(|scope| {
             let prepared = state.as_ref().zip(lifecycle).map(|((version, bytes), u)| {
                 scope.spawn(move || {
-                    let st = bytes.parse(&run.meta.project)?;
-                    encode_next_state(&st, &run.meta, u).map(|data| PreparedState {
+                    encode_next_state(bytes, &run.meta, u).map(|data| PreparedState {
                         data_version: *version,
                         data,
                     })
@@ -1158,32 +1157,113 @@ mod erased {
 /// The lifecycle state of one project and branch, as stored: one row
 /// holding every issue ever seen there (a 200k-issue project rewrites one
 /// blob per run instead of touching 200k rows).
+/// `{"issues": [StateIssue, ...], "fingerprints": [[fingerprint,
+/// identity], ...]}`, the fingerprints being those their identity does not
+/// name.
 ///
-/// Parsed borrowing from the decompressed bytes ([`StateBytes`]): a
-/// 200k-issue state is a million short strings, which owned would cost
-/// tens of MB of small allocations on every run that merges it.
-#[derive(Debug, Default, serde::Deserialize)]
+/// It is walked, not parsed into a list ([`StateBytes::walk`]): a
+/// 200k-issue state is a million short strings, and even borrowed a list of
+/// them is 25 MB, on every run that reads or merges the state.
+#[cfg(test)]
+#[derive(Debug, Default)]
 struct LifecycleState<'a> {
-    /// `(identity, issue id, severity, first seen, fixed at)`.
-    #[serde(borrow)]
     issues: Vec<StateIssue<'a>>,
-    /// `(fingerprint, identity)` for fingerprints the identity does not name.
-    #[serde(borrow)]
     fingerprints: Vec<(Txt<'a>, Txt<'a>)>,
 }
 
+/// `(identity, issue id, severity, first seen, fixed at)`.
 type StateIssue<'a> = (Txt<'a>, Txt<'a>, Txt<'a>, Txt<'a>, Option<Txt<'a>>);
 
 /// A stored lifecycle state, decompressed (empty when none is stored).
 struct StateBytes(Vec<u8>);
 
 impl StateBytes {
-    fn parse(&self, project: &str) -> std::result::Result<LifecycleState<'_>, String> {
+    /// Call `issue` for each stored issue and `fingerprint` for each
+    /// fingerprint pair, in document order, with strings borrowed from the
+    /// bytes.
+    fn walk<'de>(
+        &'de self,
+        project: &str,
+        issue: impl FnMut(StateIssue<'de>),
+        fingerprint: impl FnMut((Txt<'de>, Txt<'de>)),
+    ) -> std::result::Result<(), String> {
         if self.0.is_empty() {
-            return Ok(LifecycleState::default());
+            return Ok(());
         }
-        serde_json::from_slice(&self.0)
-            .map_err(|e| format!("lifecycle state of {project} is corrupt: {e}"))
+        let mut de = serde_json::Deserializer::from_slice(&self.0);
+        let walked =
+            serde::Deserializer::deserialize_map(&mut de, StateWalk { issue, fingerprint })
+                .and_then(|()| de.end());
+        walked.map_err(|e| format!("lifecycle state of {project} is corrupt: {e}"))
+    }
+
+    #[cfg(test)]
+    fn parse(&self, project: &str) -> std::result::Result<LifecycleState<'_>, String> {
+        let mut st = LifecycleState::default();
+        self.walk(project, |i| st.issues.push(i), |f| st.fingerprints.push(f))?;
+        Ok(st)
+    }
+}
+
+/// The visitor of [`StateBytes::walk`].
+struct StateWalk<I, F> {
+    issue: I,
+    fingerprint: F,
+}
+
+impl<'de, I, F> serde::de::Visitor<'de> for StateWalk<I, F>
+where
+    I: FnMut(StateIssue<'de>),
+    F: FnMut((Txt<'de>, Txt<'de>)),
+{
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a lifecycle state object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        mut self,
+        mut map: A,
+    ) -> std::result::Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Txt<'de>>()? {
+            match &*key {
+                "issues" => map.next_value_seed(Each(&mut self.issue, std::marker::PhantomData))?,
+                "fingerprints" => {
+                    map.next_value_seed(Each(&mut self.fingerprint, std::marker::PhantomData))?
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A JSON array whose elements are handed to a closure one by one.
+struct Each<'f, F, T>(&'f mut F, std::marker::PhantomData<T>);
+
+impl<'de, F: FnMut(T), T: serde::Deserialize<'de>> serde::de::DeserializeSeed<'de>
+    for Each<'_, F, T>
+{
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, F: FnMut(T), T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Each<'_, F, T> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<(), A::Error> {
+        while let Some(x) = seq.next_element::<T>()? {
+            (self.0)(x);
+        }
+        Ok(())
     }
 }
 
@@ -1270,20 +1350,26 @@ fn read_state(
 /// applied, then the new ones; a first run of 200k issues copies none of
 /// them and builds no list of entries.
 fn encode_next_state(
-    st: &LifecycleState<'_>,
+    st: &StateBytes,
     meta: &crate::run::RunMeta,
     u: &crate::lifecycle::LifecycleUpdate,
 ) -> std::result::Result<Packed, String> {
     use crate::model::FastSet;
-    type Entry<'a> = (&'a str, &'a str, &'a str, &'a str, Option<&'a str>);
-    #[derive(serde::Serialize)]
-    struct Next<I, F> {
-        issues: I,
-        fingerprints: F,
-    }
+    let project = meta.project.as_str();
     let fixed: FastSet<&str> = u.fixed.iter().map(|(i, _, _)| i.as_str()).collect();
     let reintroduced: FastSet<&str> = u.reintroduced.iter().map(|i| &**i).collect();
-    let stored: FastSet<&str> = st.issues.iter().map(|e| &*e.0).collect();
+    // The identities and fingerprints stored already.
+    let mut stored: FastSet<Txt<'_>> = FastSet::default();
+    let mut known: FastSet<Txt<'_>> = FastSet::default();
+    st.walk(
+        project,
+        |(identity, ..)| {
+            stored.insert(identity);
+        },
+        |(fp, _)| {
+            known.insert(fp);
+        },
+    )?;
     // New identities not stored yet (another run may have committed since
     // the history was read), each once.
     let mut added: FastSet<&str> = FastSet::default();
@@ -1294,40 +1380,106 @@ fn encode_next_state(
         .filter(|(i, _, _)| !stored.contains(&**i) && added.insert(&**i))
         .collect();
     drop(added); // freed before the encoding starts
-    let known: FastSet<&str> = st.fingerprints.iter().map(|(f, _)| &**f).collect();
+    drop(stored);
     let time = meta.time.as_str();
-    let issues = SeqOf(|| {
-        st.issues
-            .iter()
-            .map(|(i, id, sev, first, at)| (&**i, &**id, &**sev, &**first, at.as_deref()))
-            .chain(
-                new.iter()
-                    .map(|(i, id, sev)| (&**i, &**id, *sev, time, None)),
-            )
-            // Fixed now wins over reintroduced (an identity is never both).
-            .map(|(i, id, sev, first, at): Entry<'_>| {
-                let at = if fixed.contains(i) {
-                    Some(time)
-                } else if reintroduced.contains(i) {
-                    None
-                } else {
-                    at
-                };
-                (i, id, sev, first, at)
-            })
-    });
-    let fingerprints = SeqOf(|| {
-        st.fingerprints.iter().map(|(f, i)| (&**f, &**i)).chain(
-            u.fingerprints
-                .iter()
-                .filter(|(f, _)| !known.contains(&**f))
-                .map(|(f, i)| (&**f, &**i)),
-        )
-    });
-    erased::Ser::pack(&Next {
-        issues,
-        fingerprints,
-    })
+    // Fixed now wins over reintroduced (an identity is never both).
+    fn fixed_at<'a>(
+        i: &str,
+        at: Option<&'a str>,
+        time: &'a str,
+        fixed: &FastSet<&str>,
+        reintroduced: &FastSet<&str>,
+    ) -> Option<&'a str> {
+        if fixed.contains(i) {
+            Some(time)
+        } else if reintroduced.contains(i) {
+            None
+        } else {
+            at
+        }
+    }
+    let info = lz4_flex::frame::FrameInfo::new().content_checksum(true);
+    let mut enc = lz4_flex::frame::FrameEncoder::with_frame_info(info, Packed::default());
+    {
+        // Whole LZ4 blocks reach the encoder, not one token at a time.
+        let mut out = JsonList::new(std::io::BufWriter::with_capacity(64 << 10, &mut enc));
+        // The stored issues in order with this run's changes applied, then
+        // the new ones; the stored fingerprints, then the new ones.
+        out.raw(b"{\"issues\":[");
+        st.walk(
+            project,
+            |(i, id, sev, first, at)| {
+                let at = fixed_at(&i, at.as_deref(), time, &fixed, &reintroduced);
+                out.item(&(&*i, &*id, &*sev, &*first, at));
+            },
+            |_| {},
+        )?;
+        for (i, id, sev) in &new {
+            let at = fixed_at(i, None, time, &fixed, &reintroduced);
+            out.item(&(&**i, &**id, *sev, time, at));
+        }
+        out.raw(b"],\"fingerprints\":[");
+        st.walk(project, |_| {}, |(f, i)| out.item(&(&*f, &*i)))?;
+        for (f, i) in u.fingerprints.iter().filter(|(f, _)| !known.contains(&**f)) {
+            out.item(&(&**f, &**i));
+        }
+        out.raw(b"]}");
+        out.finish()?;
+    }
+    enc.finish().map_err(|e| e.to_string())
+}
+
+/// Writes the items of JSON arrays with their separators, keeping the first
+/// write error.
+struct JsonList<W: std::io::Write> {
+    w: W,
+    first: bool,
+    err: Option<String>,
+}
+
+impl<W: std::io::Write> JsonList<W> {
+    fn new(w: W) -> Self {
+        JsonList {
+            w,
+            first: true,
+            err: None,
+        }
+    }
+
+    /// Raw JSON text; the next item is the first of its array.
+    fn raw(&mut self, text: &[u8]) {
+        if self.err.is_none()
+            && let Err(e) = self.w.write_all(text)
+        {
+            self.err = Some(e.to_string());
+        }
+        self.first = true;
+    }
+
+    fn item<T: serde::Serialize>(&mut self, v: &T) {
+        if self.err.is_some() {
+            return;
+        }
+        let sep = if self.first {
+            Ok(())
+        } else {
+            self.w.write_all(b",")
+        };
+        self.first = false;
+        let written = sep
+            .map_err(|e| e.to_string())
+            .and_then(|()| serde_json::to_writer(&mut self.w, v).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            self.err = Some(e);
+        }
+    }
+
+    fn finish(mut self) -> std::result::Result<(), String> {
+        if let Some(e) = self.err {
+            return Err(e);
+        }
+        self.w.flush().map_err(|e| e.to_string())
+    }
 }
 
 /// A lifecycle state encoded before the recording transaction, with the
@@ -1354,7 +1506,7 @@ fn apply_lifecycle(
         Some(p) if p.data_version == now => p.data,
         _ => {
             let bytes = read_state(tx, &meta.project, branch)?;
-            encode_next_state(&bytes.parse(&meta.project)?, meta, u)?
+            encode_next_state(&bytes, meta, u)?
         }
     };
     let mut st = tx
@@ -1392,14 +1544,10 @@ impl Store {
         use crate::lifecycle::{History, Known};
         let branch = branch.unwrap_or("");
         let bytes = read_state(&self.conn, project, branch).map_err(|e| self.err(e))?;
-        let st = bytes.parse(project).map_err(|e| self.err(e))?;
         let mut h = History {
             source: "none (first run of this project and branch)".into(),
-            present: !st.issues.is_empty(),
             ..History::default()
         };
-        h.known.reserve(st.issues.len());
-        h.fingerprints.reserve(st.fingerprints.len());
         // Most issues share their severity word and the time of the run
         // that first saw them: one string each.
         let mut times: crate::model::FastMap<String, crate::model::Sym> = Default::default();
@@ -1411,22 +1559,27 @@ impl Store {
             times.insert(s.to_string(), t.clone());
             t
         };
-        for (identity, issue_id, severity, first_seen, fixed_at) in st.issues {
-            h.known.insert(
-                (*identity).into(),
-                Known {
-                    issue_id: (*issue_id).into(),
-                    severity: shared(&mut times, &severity),
-                    first_seen: shared(&mut times, &first_seen),
-                    fixed_at: fixed_at.map(|t| shared(&mut times, &t)),
+        let (known, fingerprints) = (&mut h.known, &mut h.fingerprints);
+        bytes
+            .walk(
+                project,
+                |(identity, issue_id, severity, first_seen, fixed_at)| {
+                    known.insert(
+                        (*identity).into(),
+                        Known {
+                            issue_id: (*issue_id).into(),
+                            severity: shared(&mut times, &severity),
+                            first_seen: shared(&mut times, &first_seen),
+                            fixed_at: fixed_at.map(|t| shared(&mut times, &t)),
+                        },
+                    );
                 },
-            );
-        }
-        h.fingerprints.extend(
-            st.fingerprints
-                .into_iter()
-                .map(|(fp, identity)| (fp.to_string(), (*identity).into())),
-        );
+                |(fp, identity)| {
+                    fingerprints.insert(fp.to_string(), (*identity).into());
+                },
+            )
+            .map_err(|e| self.err(e))?;
+        h.present = !h.known.is_empty();
         let prev: Option<i64> = self
             .conn
             .query_row(
@@ -1829,11 +1982,10 @@ mod tests {
             ..Default::default()
         };
         let current_bytes = read_state(&s.conn, "p", "").unwrap();
-        let current = current_bytes.parse("p").unwrap();
         let tx = s.conn.transaction().unwrap();
         let fresh = PreparedState {
             data_version: data_version(&tx).unwrap(),
-            data: encode_next_state(&current, &meta, &u2).unwrap(),
+            data: encode_next_state(&current_bytes, &meta, &u2).unwrap(),
         };
         apply_lifecycle(&tx, 2, &meta, &u2, Some(fresh)).unwrap();
         tx.commit().unwrap();

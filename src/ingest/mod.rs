@@ -27,6 +27,12 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Txt<'a>(pub(crate) std::borrow::Cow<'a, str>);
 
+impl std::borrow::Borrow<str> for Txt<'_> {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl std::ops::Deref for Txt<'_> {
     type Target = str;
     fn deref(&self) -> &str {
