@@ -30,6 +30,22 @@ pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomS
 /// The set counterpart of [`FastMap`].
 pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
+/// Interns strings that repeat across findings: one [`Sym`] per distinct text.
+#[derive(Debug, Default)]
+pub struct Interner(FastSet<Sym>);
+
+impl Interner {
+    /// The shared string equal to `s`.
+    pub fn sym(&mut self, s: &str) -> Sym {
+        if let Some(x) = self.0.get(s) {
+            return x.clone();
+        }
+        let x: Sym = Arc::from(s);
+        self.0.insert(x.clone());
+        x
+    }
+}
+
 /// Ordered severity: `Unknown < Info < Low < Medium < High < Critical`.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,

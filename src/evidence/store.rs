@@ -1131,6 +1131,22 @@ fn unpack(stored: &[u8]) -> std::result::Result<Vec<u8>, String> {
     lz4_flex::decompress_size_prepended(stored).map_err(|e| format!("stored data is corrupt: {e}"))
 }
 
+/// What `write` writes, as an LZ4 frame (see [`pack_json`]).
+fn pack_with(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::result::Result<(), String>,
+) -> std::result::Result<Packed, String> {
+    // A content checksum lets a torn blob be told from a short one.
+    let info = lz4_flex::frame::FrameInfo::new().content_checksum(true);
+    let mut enc = lz4_flex::frame::FrameEncoder::with_frame_info(info, Packed::default());
+    {
+        // Whole LZ4 blocks reach the encoder, not one token at a time.
+        let mut w = std::io::BufWriter::with_capacity(64 << 10, &mut enc);
+        write(&mut w)?;
+        std::io::Write::flush(&mut w).map_err(|e| e.to_string())?;
+    }
+    enc.finish().map_err(|e| e.to_string())
+}
+
 mod erased {
     /// Serialize any value to LZ4-compressed JSON (keeps `run_blobs` free
     /// of generics).
@@ -1139,17 +1155,7 @@ mod erased {
     }
     impl<T: serde::Serialize + ?Sized> Ser for T {
         fn pack(&self) -> Result<super::Packed, String> {
-            // A content checksum lets a torn blob be told from a short one.
-            let info = lz4_flex::frame::FrameInfo::new().content_checksum(true);
-            let mut enc =
-                lz4_flex::frame::FrameEncoder::with_frame_info(info, super::Packed::default());
-            {
-                // Whole LZ4 blocks reach the encoder, not one token at a time.
-                let mut w = std::io::BufWriter::with_capacity(64 << 10, &mut enc);
-                serde_json::to_writer(&mut w, self).map_err(|e| e.to_string())?;
-                std::io::Write::flush(&mut w).map_err(|e| e.to_string())?;
-            }
-            enc.finish().map_err(|e| e.to_string())
+            super::pack_with(|w| serde_json::to_writer(w, self).map_err(|e| e.to_string()))
         }
     }
 }
@@ -1398,11 +1404,8 @@ fn encode_next_state(
             at
         }
     }
-    let info = lz4_flex::frame::FrameInfo::new().content_checksum(true);
-    let mut enc = lz4_flex::frame::FrameEncoder::with_frame_info(info, Packed::default());
-    {
-        // Whole LZ4 blocks reach the encoder, not one token at a time.
-        let mut out = JsonList::new(std::io::BufWriter::with_capacity(64 << 10, &mut enc));
+    pack_with(|w| {
+        let mut out = JsonList::new(w);
         // The stored issues in order with this run's changes applied, then
         // the new ones; the stored fingerprints, then the new ones.
         out.raw(b"{\"issues\":[");
@@ -1424,9 +1427,8 @@ fn encode_next_state(
             out.item(&(&**f, &**i));
         }
         out.raw(b"]}");
-        out.finish()?;
-    }
-    enc.finish().map_err(|e| e.to_string())
+        out.finish()
+    })
 }
 
 /// Writes the items of JSON arrays with their separators, keeping the first
@@ -1550,15 +1552,7 @@ impl Store {
         };
         // Most issues share their severity word and the time of the run
         // that first saw them: one string each.
-        let mut times: crate::model::FastMap<String, crate::model::Sym> = Default::default();
-        let shared = |times: &mut crate::model::FastMap<String, crate::model::Sym>, s: &str| {
-            if let Some(t) = times.get(s) {
-                return t.clone();
-            }
-            let t: crate::model::Sym = s.into();
-            times.insert(s.to_string(), t.clone());
-            t
-        };
+        let mut words = crate::model::Interner::default();
         let (known, fingerprints) = (&mut h.known, &mut h.fingerprints);
         bytes
             .walk(
@@ -1568,9 +1562,9 @@ impl Store {
                         (*identity).into(),
                         Known {
                             issue_id: (*issue_id).into(),
-                            severity: shared(&mut times, &severity),
-                            first_seen: shared(&mut times, &first_seen),
-                            fixed_at: fixed_at.map(|t| shared(&mut times, &t)),
+                            severity: words.sym(&severity),
+                            first_seen: words.sym(&first_seen),
+                            fixed_at: fixed_at.map(|t| words.sym(&t)),
                         },
                     );
                 },

@@ -37,6 +37,7 @@
 
 use super::Txt;
 use crate::error::{Error, Result, json_error};
+use crate::model::Interner;
 use crate::model::{
     BaselineState, Document, Finding, Fingerprint, FingerprintSource, Format, Level, Location,
     PackageRef, ResultKind, Severity, Suppression, Sym, Tool, VulnerabilityRef, normalize_message,
@@ -118,21 +119,6 @@ fn version_error(path: &Path, version: &str) -> Error {
 // ---------------------------------------------------------------------------
 // Document-wide state
 // ---------------------------------------------------------------------------
-
-/// Interns strings that repeat across findings.
-#[derive(Default)]
-struct Interner(crate::model::FastSet<Sym>);
-
-impl Interner {
-    fn sym(&mut self, s: &str) -> Sym {
-        if let Some(x) = self.0.get(s) {
-            return x.clone();
-        }
-        let x: Sym = Arc::from(s);
-        self.0.insert(x.clone());
-        x
-    }
-}
 
 #[derive(Default)]
 struct Builder {
@@ -965,13 +951,11 @@ fn compact_props(raw: Option<&RawValue>) -> Option<String> {
 #[derive(Default)]
 struct RuleInfo {
     id: Option<Sym>,
-    display: Option<Sym>,
-    help_uri: Option<Sym>,
     default_level: Option<Level>,
     score: Option<f64>,
-    tags: crate::model::Syms,
     cwes: crate::model::Syms,
-    /// Name, help URI and tags, shared by the rule's findings.
+    /// Name (or short description), help URI and tags, shared by the
+    /// rule's findings.
     meta: Option<Arc<crate::model::RuleMeta>>,
     cvss: Vec<String>,
     /// Vulnerability ids named in the rule id, name or descriptions.
@@ -1523,8 +1507,6 @@ fn rule_info(r: RawRule<'_>, names: &mut Interner) -> RuleInfo {
     let short = r.short_description.and_then(|m| m.text.or(m.markdown));
     let mut info = RuleInfo {
         id: r.id.as_deref().map(|s| names.sym(s)),
-        display: short.as_deref().or(r.name.as_deref()).map(|s| names.sym(s)),
-        help_uri: r.help_uri.as_deref().map(|s| names.sym(s)),
         score: None,
         cvss: props.cvss,
         severity_word: props.severity,
@@ -1569,7 +1551,12 @@ fn rule_info(r: RawRule<'_>, names: &mut Interner) -> RuleInfo {
         }
     }
     info.cwes = cwes.into();
-    info.tags = tags.into();
+    info.meta = crate::model::RuleMeta {
+        name: short.as_deref().or(r.name.as_deref()).map(|s| names.sym(s)),
+        help_uri: r.help_uri.as_deref().map(|s| names.sym(s)),
+        tags: tags.into(),
+    }
+    .shared();
     for text in [r.id.as_deref(), r.name.as_deref(), short.as_deref()]
         .into_iter()
         .flatten()
@@ -1597,12 +1584,6 @@ fn rule_info(r: RawRule<'_>, names: &mut Interner) -> RuleInfo {
         }
         info.severity_word = info.severity_word.or_else(|| description_severity(s));
     }
-    info.meta = crate::model::RuleMeta {
-        name: info.display.clone(),
-        help_uri: info.help_uri.clone(),
-        tags: info.tags.clone(),
-    }
-    .shared();
     info
 }
 
@@ -1749,16 +1730,16 @@ impl RunCtx {
             }
         }
         let none = crate::model::Syms::default();
-        let (rule_cwes, rule_tags) = rule.map_or((&none, &none), |r| (&r.cwes, &r.tags));
-        f.cwes = merge_syms(&f.cwes, taxa_cwes, rule_cwes);
+        f.cwes = merge_syms(&f.cwes, taxa_cwes, rule.map_or(&none, |r| &r.cwes));
         // The rule's shared meta, unless the result has tags of its own.
         let own_tags = f.meta.as_ref().map(|m| m.tags.clone()).unwrap_or_default();
-        f.meta = match rule {
-            Some(r) if own_tags.is_empty() => r.meta.clone(),
+        let rule_meta = rule.and_then(|r| r.meta.as_ref());
+        f.meta = match rule_meta {
+            Some(m) if own_tags.is_empty() => Some(m.clone()),
             _ => crate::model::RuleMeta {
-                name: rule.and_then(|r| r.display.clone()),
-                help_uri: rule.and_then(|r| r.help_uri.clone()),
-                tags: merge_syms(&own_tags, Vec::new(), rule_tags),
+                name: rule_meta.and_then(|m| m.name.clone()),
+                help_uri: rule_meta.and_then(|m| m.help_uri.clone()),
+                tags: merge_syms(&own_tags, Vec::new(), rule_meta.map_or(&none, |m| &m.tags)),
             }
             .shared(),
         };
