@@ -19,7 +19,7 @@ use crate::model::{Document, InputRole};
 use detect::Detected;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
 /// A JSON string borrowed from the text it is parsed from when it has no
@@ -260,6 +260,23 @@ pub fn read_file(
     let utf16 = head.starts_with(&[0xff, 0xfe])
         || head.starts_with(&[0xfe, 0xff])
         || utf16_guess(&head).is_some();
+    if !gz && !utf16 && size >= MAP_MIN_BYTES && head_is_sarif(&head) {
+        if let Some((doc, sha256)) =
+            sarif::parse_stream(path, &mut f, &head, size, sarif::READ_BYTES).map_err(io)?
+        {
+            check_role(path, &doc, role)?;
+            return Ok(InputFile {
+                path: path.to_path_buf(),
+                sha256,
+                size,
+                documents: vec![doc],
+            });
+        }
+        // Not a log the stream reads: read it whole, which reports what is
+        // wrong with it and where.
+        f.seek(std::io::SeekFrom::Start(head.len() as u64))
+            .map_err(io)?;
+    }
     let head = if !gz && !utf16 && size >= MAP_MIN_BYTES {
         match read_mapped(&mut f, head, size).map_err(io)? {
             Mapped::Whole(map, n) => {
@@ -343,6 +360,18 @@ fn parse_and_digest(
         };
         (documents, sha)
     })
+}
+
+/// Whether a file's first bytes are those of a SARIF log (a large one is
+/// then read as a stream, see [`sarif::parse_stream`]).
+fn head_is_sarif(head: &[u8]) -> bool {
+    let head = head.strip_prefix(BOM).unwrap_or(head);
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        // Cut inside a character, or not UTF-8 at all (the whole read says which).
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    detect::detect(text) == Ok(Detected::Sarif)
 }
 
 /// A file read by [`read_mapped`].

@@ -51,6 +51,9 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
+mod stream;
+pub(crate) use stream::{READ_BYTES, parse_stream};
+
 /// The only SARIF version fixops reads.
 pub const SARIF_VERSION: &str = "2.1.0";
 
@@ -219,34 +222,39 @@ impl Builder {
         let mut run: Option<RunCtx> = None;
         for batch in rx {
             for event in batch {
-                match event {
-                    Event::RunStart(index) => run = Some(RunCtx::new(index)),
-                    Event::RunEnd => {
-                        if let Some(r) = run.take() {
-                            r.finish(self);
-                            self.runs += 1;
-                        }
+                self.handle(&mut run, event);
+            }
+        }
+    }
+
+    /// Take one event of the walk, in text order; `run` is the run it is in.
+    fn handle(&mut self, run: &mut Option<RunCtx>, event: Event<'_>) {
+        match event {
+            Event::RunStart(index) => *run = Some(RunCtx::new(index)),
+            Event::RunEnd => {
+                if let Some(r) = run.take() {
+                    r.finish(self);
+                    self.runs += 1;
+                }
+            }
+            other => {
+                let Some(r) = run.as_mut() else { return };
+                match other {
+                    Event::Tool(t) => r.set_tool(t, self),
+                    Event::Result(raw) => r.add_result(raw, self),
+                    Event::Bases(bases) => {
+                        r.bases.extend(bases);
+                        r.has_bases = true;
                     }
-                    other => {
-                        let Some(r) = run.as_mut() else { continue };
-                        match other {
-                            Event::Tool(t) => r.set_tool(t, self),
-                            Event::Result(raw) => r.add_result(raw, self),
-                            Event::Bases(bases) => {
-                                r.bases.extend(bases);
-                                r.has_bases = true;
-                            }
-                            Event::Artifacts(a) => {
-                                r.artifacts = a;
-                                r.has_artifacts = true;
-                            }
-                            Event::Taxonomies(t) => {
-                                r.taxonomies = t;
-                                r.has_taxonomies = true;
-                            }
-                            Event::RunStart(_) | Event::RunEnd => {}
-                        }
+                    Event::Artifacts(a) => {
+                        r.artifacts = a;
+                        r.has_artifacts = true;
                     }
+                    Event::Taxonomies(t) => {
+                        r.taxonomies = t;
+                        r.has_taxonomies = true;
+                    }
+                    Event::RunStart(_) | Event::RunEnd => {}
                 }
             }
         }
@@ -591,8 +599,73 @@ impl<'de> Visitor<'de> for RunsSeed<'_, 'de> {
 
 struct RunSeed<'b, 'de>(&'b mut Feed<'de>);
 
-/// Run members that results depend on.
+/// Run members that results depend on, in the order of [`Part`].
 const RUN_PARTS: [&str; 4] = ["tool", "originalUriBaseIds", "artifacts", "taxonomies"];
+
+/// A run member that results depend on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    Tool,
+    Bases,
+    Artifacts,
+    Taxonomies,
+}
+
+impl Part {
+    const ALL: [Part; 4] = [Part::Tool, Part::Bases, Part::Artifacts, Part::Taxonomies];
+
+    fn of(key: &str) -> Option<Part> {
+        RUN_PARTS
+            .iter()
+            .position(|p| *p == key)
+            .map(|i| Part::ALL[i])
+    }
+
+    fn name(self) -> &'static str {
+        RUN_PARTS[self as usize]
+    }
+}
+
+/// Reads a [`Part`]'s value into its event.
+struct PartSeed(Part);
+
+impl<'de> DeserializeSeed<'de> for PartSeed {
+    type Value = Event<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Event<'de>, D::Error> {
+        Ok(match self.0 {
+            Part::Tool => Event::Tool(RawTool::deserialize(d)?),
+            Part::Bases => {
+                let bases: Option<HashMap<Txt<'de>, RawArtifactLocation<'de>>> =
+                    Deserialize::deserialize(d)?;
+                Event::Bases(
+                    bases
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, v)| (k.0.into_owned(), UriRef::from_raw(&v)))
+                        .collect(),
+                )
+            }
+            Part::Artifacts => {
+                let arts: Option<Vec<Option<RawArtifact<'de>>>> = Deserialize::deserialize(d)?;
+                Event::Artifacts(
+                    arts.into_iter()
+                        .flatten()
+                        .map(|a| a.and_then(|a| a.location).map(|l| UriRef::from_raw(&l)))
+                        .collect(),
+                )
+            }
+            Part::Taxonomies => {
+                let tax: Option<Vec<RawTaxonomy<'de>>> = Deserialize::deserialize(d)?;
+                Event::Taxonomies(
+                    tax.into_iter()
+                        .flatten()
+                        .map(|t| t.name.map(|n| n.0.into_owned()))
+                        .collect(),
+                )
+            }
+        })
+    }
+}
 
 impl<'de> DeserializeSeed<'de> for RunSeed<'_, 'de> {
     type Value = ();
@@ -613,51 +686,16 @@ impl<'de> Visitor<'de> for RunSeed<'_, 'de> {
         // them, so each part may appear once (as a derived struct requires).
         let mut seen = [false; 4];
         while let Some(key) = map.next_key::<Txt<'de>>()? {
-            let part = RUN_PARTS.iter().position(|p| *p == &*key);
-            if let Some(i) = part {
-                if seen[i] {
-                    return Err(de::Error::duplicate_field(RUN_PARTS[i]));
+            if let Some(part) = Part::of(&key) {
+                if std::mem::replace(&mut seen[part as usize], true) {
+                    return Err(de::Error::duplicate_field(part.name()));
                 }
-                seen[i] = true;
-            }
-            match &*key {
-                "tool" => {
-                    let tool: RawTool<'de> = map.next_value()?;
-                    feed.push(Event::Tool(tool));
-                }
-                "results" => map.next_value_seed(ResultsSeed(&mut *feed))?,
-                "originalUriBaseIds" => {
-                    let bases: Option<HashMap<Txt<'de>, RawArtifactLocation<'de>>> =
-                        map.next_value()?;
-                    feed.push(Event::Bases(
-                        bases
-                            .into_iter()
-                            .flatten()
-                            .map(|(k, v)| (k.0.into_owned(), UriRef::from_raw(&v)))
-                            .collect(),
-                    ));
-                }
-                "artifacts" => {
-                    let arts: Option<Vec<Option<RawArtifact<'de>>>> = map.next_value()?;
-                    feed.push(Event::Artifacts(
-                        arts.into_iter()
-                            .flatten()
-                            .map(|a| a.and_then(|a| a.location).map(|l| UriRef::from_raw(&l)))
-                            .collect(),
-                    ));
-                }
-                "taxonomies" => {
-                    let tax: Option<Vec<RawTaxonomy<'de>>> = map.next_value()?;
-                    feed.push(Event::Taxonomies(
-                        tax.into_iter()
-                            .flatten()
-                            .map(|t| t.name.map(|n| n.0.into_owned()))
-                            .collect(),
-                    ));
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+                let event = map.next_value_seed(PartSeed(part))?;
+                feed.push(event);
+            } else if &*key == "results" {
+                map.next_value_seed(ResultsSeed(&mut *feed))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
             }
         }
         feed.push(Event::RunEnd);

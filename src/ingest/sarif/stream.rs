@@ -1,0 +1,690 @@
+//! A large SARIF log read as a stream: the text is never held whole.
+//!
+//! The reading thread splits the bytes as they come, following only the
+//! log's outline (`{ … "runs": [ { … "results": [ … ] … } ] … }`), into
+//! pieces: each result, each other member of a run, each other member of
+//! the log. It checks that each piece is UTF-8 and copies it into a batch;
+//! a second thread parses the pieces with the same borrowing serde types as
+//! [`parse`](super::parse) and builds the findings, so that what is resident
+//! at once is the findings plus a few batches, not the text plus the
+//! findings.
+//!
+//! This path only reads valid logs. At the first thing it does not expect
+//! (a syntax error, a wrong type, a repeated run member, another SARIF
+//! version, `runs` or `results` neither an array nor null) it gives up, and
+//! the caller reads the file whole with [`parse`](super::parse), which
+//! reports the problem with its position. Either way a log gives the same
+//! [`Document`]; the tests compare both paths over every SARIF file of the
+//! corpus, with reads as short as one byte.
+
+use super::{Builder, Event, Part, PartSeed, RawResult, RunCtx, SARIF_VERSION};
+use crate::ingest::Txt;
+use crate::model::Document;
+use serde::de::{DeserializeSeed, IgnoredAny};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::Path;
+
+/// Bytes asked of the reader at a time.
+pub(crate) const READ_BYTES: usize = 1 << 20;
+
+/// Pieces, and piece bytes, per hand-over to the parsing thread.
+const BATCH_PIECES: usize = 1024;
+const BATCH_BYTES: usize = 1 << 20;
+/// Hand-overs queued before the reading thread waits.
+const QUEUED: usize = 4;
+
+/// What a piece of the log is.
+#[derive(Clone, Copy, Debug)]
+enum Piece {
+    /// A run object starts (its index); no bytes.
+    RunStart(usize),
+    /// The run object ends; no bytes.
+    RunEnd,
+    /// A run member that results depend on.
+    Part(Part),
+    /// One element of a run's `results`.
+    Result,
+    /// Any other member, of the log or of a run: checked, then skipped.
+    Other,
+}
+
+/// Pieces handed over together: their text, and where each one is in it.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    pieces: Vec<(Piece, usize, usize)>,
+}
+
+/// Why the split stopped before the end of the log.
+enum Stop {
+    /// Not a log this path reads (or the parsing thread failed): read it
+    /// whole instead.
+    Unexpected,
+    /// Reading failed.
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for Stop {
+    fn from(e: std::io::Error) -> Stop {
+        Stop::Io(e)
+    }
+}
+
+type Split<T = ()> = std::result::Result<T, Stop>;
+
+/// Read a SARIF log from `src`, whose first bytes `head` were read already,
+/// into its [`Document`] and the SHA-256 (hex) of all its bytes. `size_hint`
+/// is the file's size.
+///
+/// `Ok(None)` when the log is not one this path reads (see the module
+/// documentation): the caller reads it whole. `read_bytes` is the size of
+/// each read (tests make it tiny).
+pub(crate) fn parse_stream(
+    path: &Path,
+    src: &mut dyn Read,
+    head: &[u8],
+    size_hint: u64,
+    read_bytes: usize,
+) -> std::io::Result<Option<(Document, String)>> {
+    let (split, built) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(QUEUED);
+        // Batches go back, emptied, to be filled again: a few buffers
+        // serve the whole log, and none is freed on the other thread.
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
+        let worker = scope.spawn(move || build(rx, back_tx, size_hint));
+        let mut s = Splitter::new(src, head, read_bytes.max(1), tx, back_rx);
+        let split = s.log().and_then(|()| s.flush());
+        let digest = hex::encode(std::mem::take(&mut s.hash).finalize());
+        let version = s.version.take();
+        drop(s);
+        (split.map(|()| (digest, version)), worker.join())
+    });
+    let (digest, version) = match split {
+        Ok(done) => done,
+        Err(Stop::Io(e)) => return Err(e),
+        Err(Stop::Unexpected) => return Ok(None),
+    };
+    let Ok(Some(mut b)) = built else {
+        return Ok(None);
+    };
+    if version.is_none() {
+        return Ok(None);
+    }
+    b.version = version;
+    Ok(b.finish(path).ok().map(|doc| (doc, digest)))
+}
+
+/// The parsing thread: pieces → findings. `None` when a piece does not
+/// parse (the reading thread then stops at its next hand-over).
+fn build(
+    rx: std::sync::mpsc::Receiver<Batch>,
+    back: std::sync::mpsc::Sender<Batch>,
+    size_hint: u64,
+) -> Option<Builder> {
+    let mut b = Builder::default();
+    // As in [`parse`](super::parse): capacity never written is never resident.
+    b.findings
+        .reserve(usize::try_from(size_hint).unwrap_or(0) / super::RESULT_BYTES_LOW);
+    let mut run: Option<RunCtx> = None;
+    for batch in rx {
+        for &(piece, start, end) in &batch.pieces {
+            let text = &batch.text[start..end];
+            let event = match piece {
+                Piece::RunStart(index) => Event::RunStart(index),
+                Piece::RunEnd => Event::RunEnd,
+                Piece::Part(part) => {
+                    let mut de = serde_json::Deserializer::from_str(text);
+                    let event = PartSeed(part).deserialize(&mut de).ok()?;
+                    de.end().ok()?;
+                    event
+                }
+                Piece::Result => Event::Result(serde_json::from_str::<RawResult<'_>>(text).ok()?),
+                Piece::Other => {
+                    serde_json::from_str::<IgnoredAny>(text).ok()?;
+                    continue;
+                }
+            };
+            b.handle(&mut run, event);
+        }
+        let mut batch = batch;
+        batch.text.clear();
+        batch.pieces.clear();
+        // The reading thread may have finished: then the batch is dropped.
+        let _ = back.send(batch);
+    }
+    Some(b)
+}
+
+/// The reading thread: bytes → pieces, following the log's outline.
+struct Splitter<'a> {
+    src: &'a mut dyn Read,
+    /// Bytes read and not yet let go: `buf[..len]`.
+    buf: Vec<u8>,
+    len: usize,
+    /// Next byte to look at.
+    pos: usize,
+    /// Start of the piece being read (kept across reads), if any.
+    mark: Option<usize>,
+    read_bytes: usize,
+    eof: bool,
+    hash: Sha256,
+    tx: std::sync::mpsc::SyncSender<Batch>,
+    back: std::sync::mpsc::Receiver<Batch>,
+    batch: Batch,
+    runs: usize,
+    version: Option<String>,
+}
+
+impl<'a> Splitter<'a> {
+    fn new(
+        src: &'a mut dyn Read,
+        head: &[u8],
+        read_bytes: usize,
+        tx: std::sync::mpsc::SyncSender<Batch>,
+        back: std::sync::mpsc::Receiver<Batch>,
+    ) -> Self {
+        let mut hash = Sha256::new();
+        hash.update(head);
+        let mut buf = head.to_vec();
+        let len = buf.len();
+        buf.resize(len.max(read_bytes), 0);
+        Splitter {
+            src,
+            buf,
+            len,
+            pos: 0,
+            mark: None,
+            read_bytes,
+            eof: false,
+            hash,
+            tx,
+            back,
+            batch: Batch::default(),
+            runs: 0,
+            version: None,
+        }
+    }
+
+    /// Read more bytes; false at the end of the input. Bytes before the
+    /// position (or the piece being read) are let go first.
+    fn fill(&mut self) -> Split<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        let keep = self.mark.unwrap_or(self.pos).min(self.pos);
+        if keep > 0 {
+            self.buf.copy_within(keep..self.len, 0);
+            self.len -= keep;
+            self.pos -= keep;
+            if let Some(m) = &mut self.mark {
+                *m -= keep;
+            }
+        }
+        if self.buf.len() - self.len < self.read_bytes {
+            let want = (self.len + self.read_bytes).max(self.buf.len() * 2);
+            self.buf.resize(want, 0);
+        }
+        let end = self.len + self.read_bytes;
+        let n = loop {
+            match self.src.read(&mut self.buf[self.len..end]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        };
+        if n == 0 {
+            self.eof = true;
+            return Ok(false);
+        }
+        self.hash.update(&self.buf[self.len..self.len + n]);
+        self.len += n;
+        Ok(true)
+    }
+
+    /// The next byte that is not JSON whitespace, not consumed; `None` at
+    /// the end of the input.
+    fn peek(&mut self) -> Split<Option<u8>> {
+        loop {
+            while self.pos < self.len {
+                match self.buf[self.pos] {
+                    b' ' | b'\t' | b'\n' | b'\r' => self.pos += 1,
+                    b => return Ok(Some(b)),
+                }
+            }
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Consume `want` as the next byte that is not whitespace.
+    fn expect(&mut self, want: u8) -> Split {
+        if self.peek()? != Some(want) {
+            return Err(Stop::Unexpected);
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// Move past a string whose opening quote was consumed.
+    fn skip_string(&mut self) -> Split {
+        loop {
+            match memchr::memchr2(b'"', b'\\', &self.buf[self.pos..self.len]) {
+                Some(i) => {
+                    self.pos += i + 1;
+                    if self.buf[self.pos - 1] == b'"' {
+                        return Ok(());
+                    }
+                    // A backslash: the byte after it is escaped.
+                    if self.pos == self.len && !self.fill()? {
+                        return Err(Stop::Unexpected);
+                    }
+                    self.pos += 1;
+                }
+                None => {
+                    self.pos = self.len;
+                    if !self.fill()? {
+                        return Err(Stop::Unexpected);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Move past one JSON value starting at the next byte (not whitespace).
+    /// Only brackets and strings are followed; the piece's parse checks the
+    /// rest.
+    fn skip_value(&mut self) -> Split {
+        let Some(first) = self.peek()? else {
+            return Err(Stop::Unexpected);
+        };
+        self.pos += 1;
+        match first {
+            b'"' => self.skip_string(),
+            b'{' | b'[' => {
+                let mut depth = 1usize;
+                loop {
+                    while self.pos < self.len {
+                        let b = self.buf[self.pos];
+                        self.pos += 1;
+                        match b {
+                            b'"' => self.skip_string()?,
+                            b'{' | b'[' => depth += 1,
+                            b'}' | b']' => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    return Ok(());
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    if !self.fill()? {
+                        return Err(Stop::Unexpected);
+                    }
+                }
+            }
+            b'}' | b']' | b',' | b':' => Err(Stop::Unexpected),
+            _ => loop {
+                // A number or a literal: up to the next delimiter.
+                while self.pos < self.len {
+                    match self.buf[self.pos] {
+                        b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r' => return Ok(()),
+                        _ => self.pos += 1,
+                    }
+                }
+                if !self.fill()? {
+                    return Ok(());
+                }
+            },
+        }
+    }
+
+    /// The next value, as its text (checked to be UTF-8).
+    fn value_text(&mut self) -> Split<&str> {
+        self.peek()?;
+        self.mark = Some(self.pos);
+        let skipped = self.skip_value();
+        let start = self.mark.take().unwrap_or(self.pos);
+        skipped?;
+        std::str::from_utf8(&self.buf[start..self.pos]).map_err(|_| Stop::Unexpected)
+    }
+
+    /// The next value, as a piece of the current batch.
+    fn piece(&mut self, piece: Piece) -> Split {
+        self.peek()?;
+        self.mark = Some(self.pos);
+        let skipped = self.skip_value();
+        let start = self.mark.take().unwrap_or(self.pos);
+        skipped?;
+        let text = std::str::from_utf8(&self.buf[start..self.pos]).map_err(|_| Stop::Unexpected)?;
+        let at = self.batch.text.len();
+        self.batch.text.push_str(text);
+        self.batch.pieces.push((piece, at, self.batch.text.len()));
+        if self.batch.pieces.len() >= BATCH_PIECES || self.batch.text.len() >= BATCH_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// A piece without bytes.
+    fn mark_piece(&mut self, piece: Piece) {
+        let at = self.batch.text.len();
+        self.batch.pieces.push((piece, at, at));
+    }
+
+    /// Hand the batch over.
+    fn flush(&mut self) -> Split {
+        if self.batch.pieces.is_empty() {
+            return Ok(());
+        }
+        let next = self.back.try_recv().unwrap_or_default();
+        let batch = std::mem::replace(&mut self.batch, next);
+        self.tx.send(batch).map_err(|_| Stop::Unexpected)
+    }
+
+    /// An object key (its opening quote next), decoded.
+    fn key(&mut self) -> Split<String> {
+        let text = self.value_text()?;
+        if !text.starts_with('"') {
+            return Err(Stop::Unexpected);
+        }
+        serde_json::from_str::<Txt<'_>>(text)
+            .map(|k| k.0.into_owned())
+            .map_err(|_| Stop::Unexpected)
+    }
+
+    /// The members of an object whose `{` is next; `member` reads each
+    /// value (its key given).
+    fn object(&mut self, mut member: impl FnMut(&mut Self, String) -> Split) -> Split {
+        self.expect(b'{')?;
+        if self.peek()? == Some(b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            let key = self.key()?;
+            self.expect(b':')?;
+            member(self, key)?;
+            match self.peek()? {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(Stop::Unexpected),
+            }
+        }
+    }
+
+    /// The elements of an array whose `[` is next.
+    fn array(&mut self, mut element: impl FnMut(&mut Self) -> Split) -> Split {
+        self.expect(b'[')?;
+        if self.peek()? == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            element(self)?;
+            match self.peek()? {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(Stop::Unexpected),
+            }
+        }
+    }
+
+    /// An array, or `null` (nothing); anything else is unexpected.
+    fn array_or_null(&mut self, element: impl FnMut(&mut Self) -> Split) -> Split {
+        if self.peek()? == Some(b'[') {
+            return self.array(element);
+        }
+        if self.value_text()? != "null" {
+            return Err(Stop::Unexpected);
+        }
+        Ok(())
+    }
+
+    /// The whole log.
+    fn log(&mut self) -> Split {
+        let bom = crate::ingest::BOM;
+        while self.len < bom.len() && self.fill()? {}
+        if self.buf[..self.len].starts_with(bom) {
+            self.pos = bom.len();
+        }
+        self.object(|s, key| match key.as_str() {
+            "version" => {
+                let text = s.value_text()?;
+                match serde_json::from_str::<Txt<'_>>(text) {
+                    Ok(v) if &*v == SARIF_VERSION => {
+                        s.version = Some(SARIF_VERSION.to_owned());
+                        Ok(())
+                    }
+                    _ => Err(Stop::Unexpected),
+                }
+            }
+            "runs" => s.array_or_null(Self::run),
+            _ => s.piece(Piece::Other),
+        })?;
+        match self.peek()? {
+            None => Ok(()),
+            Some(_) => Err(Stop::Unexpected),
+        }
+    }
+
+    /// One run object.
+    fn run(&mut self) -> Split {
+        if self.peek()? != Some(b'{') {
+            return Err(Stop::Unexpected);
+        }
+        self.mark_piece(Piece::RunStart(self.runs));
+        let mut seen = [false; 4];
+        self.object(|s, key| {
+            if let Some(part) = Part::of(&key) {
+                if std::mem::replace(&mut seen[part as usize], true) {
+                    return Err(Stop::Unexpected);
+                }
+                return s.piece(Piece::Part(part));
+            }
+            if key == "results" {
+                return s.array_or_null(|s| s.piece(Piece::Result));
+            }
+            s.piece(Piece::Other)
+        })?;
+        self.mark_piece(Piece::RunEnd);
+        self.runs += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// The streamed read of `bytes`, its first `head` bytes given as read.
+    fn streamed(bytes: &[u8], head: usize, read_bytes: usize) -> Option<(Document, String)> {
+        let head = head.min(bytes.len());
+        let mut rest = &bytes[head..];
+        parse_stream(
+            Path::new("log.sarif"),
+            &mut rest,
+            &bytes[..head],
+            bytes.len() as u64,
+            read_bytes,
+        )
+        .expect("reading from memory does not fail")
+    }
+
+    fn whole(bytes: &[u8]) -> crate::error::Result<Document> {
+        let text = std::str::from_utf8(bytes.strip_prefix(crate::ingest::BOM).unwrap_or(bytes))
+            .expect("test logs are UTF-8");
+        super::super::parse(Path::new("log.sarif"), text)
+    }
+
+    /// Both reads agree: the same document (and the digest of the bytes),
+    /// or the stream gives up where the whole read fails.
+    fn assert_same(bytes: &[u8], read_sizes: &[usize]) -> bool {
+        let expected = whole(bytes).ok();
+        let digest = hex::encode(Sha256::digest(bytes));
+        for &n in read_sizes {
+            for head in [0, 5] {
+                let got = streamed(bytes, head, n);
+                match (&expected, got) {
+                    (Some(doc), Some((d, sha))) => {
+                        assert_eq!(&d, doc, "read {n} bytes at a time, head {head}");
+                        assert_eq!(sha, digest);
+                    }
+                    (None, None) => {}
+                    (e, g) => panic!(
+                        "whole read ok: {}, streamed ok: {} (read {n} at a time, head {head}): {}",
+                        e.is_some(),
+                        g.is_some(),
+                        String::from_utf8_lossy(&bytes[..bytes.len().min(300)])
+                    ),
+                }
+            }
+        }
+        expected.is_some()
+    }
+
+    fn sarif_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                sarif_files(&p, out);
+            } else if p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.contains(".sarif"))
+            {
+                out.push(p);
+            }
+        }
+    }
+
+    #[test]
+    fn every_log_of_the_fixtures_and_the_corpus_reads_the_same_streamed_and_whole() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        sarif_files(&root.join("fixtures"), &mut files);
+        let fixtures = files.len();
+        sarif_files(&root.join("../shared/corpus/sarif"), &mut files);
+        assert!(fixtures >= 3, "fixture logs found: {fixtures}");
+        let (mut read, mut refused) = (0, 0);
+        for f in &files {
+            let bytes = std::fs::read(f).unwrap();
+            // What the stream is given: plain UTF-8 with or without a BOM.
+            let plain = !bytes.starts_with(&[0x1f, 0x8b])
+                && !bytes.starts_with(&[0xff, 0xfe])
+                && !bytes.starts_with(&[0xfe, 0xff])
+                && !bytes.contains(&0);
+            if !plain || std::str::from_utf8(&bytes).is_err() {
+                continue;
+            }
+            let sizes: &[usize] = if bytes.len() < 100_000 {
+                &[1, 13, 4096]
+            } else {
+                &[13, READ_BYTES]
+            };
+            if assert_same(&bytes, sizes) {
+                read += 1;
+            } else {
+                refused += 1;
+            }
+        }
+        // Valid logs outnumber the invalid ones in the corpus (70 and 4 now).
+        assert!(
+            read >= fixtures && read > refused,
+            "{read} read, {refused} refused"
+        );
+    }
+
+    const TOOL: &str = r#""tool":{"driver":{"name":"t","rules":[{"id":"R1","defaultConfiguration":{"level":"error"}}]}}"#;
+
+    fn log(run_body: &str) -> String {
+        format!(r#"{{"version":"2.1.0","runs":[{{{run_body}}}]}}"#)
+    }
+
+    #[test]
+    fn odd_but_valid_logs_read_the_same_streamed_and_whole() {
+        let result = r#"{"ruleId":"R1","message":{"text":"a \"}]\" b \\"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"src/a.c"},"region":{"startLine":3}}}]}"#;
+        let cases = [
+            log(&format!(r#"{TOOL},"results":[{result},{result}]"#)),
+            // Results before the tool, and a key written with an escape.
+            log(&format!(r#""res\u0075lts":[{result}],{TOOL}"#)),
+            // Whitespace everywhere JSON allows it, and CRLF.
+            format!(
+                "\u{feff} {{ \"version\" :\r\n \"2.1.0\" , \"runs\" : [ {{ {TOOL} , \"results\" : [ {result} , \n {result} ] }} ] }} \n"
+            ),
+            r#"{"version":"2.1.0","runs":null}"#.to_string(),
+            r#"{"version":"2.1.0","runs":[]}"#.to_string(),
+            log(&format!(
+                r#"{TOOL},"results":null,"invocations":[{{"executionSuccessful":true}}],"x":[1,-2.5e3,true,null,"s"]"#
+            )),
+            // Two runs, the version last.
+            format!(
+                r#"{{"$schema":"https://json.schemastore.org/sarif-2.1.0.json","runs":[{{{TOOL},"results":[{result}]}},{{{TOOL}}}],"version":"2.1.0"}}"#
+            ),
+        ];
+        for c in &cases {
+            let bytes = c.as_bytes();
+            assert!(assert_same(bytes, &[1, 2, 64, 4096]), "{c}");
+        }
+        let doc = whole(cases[0].as_bytes()).unwrap();
+        assert_eq!(doc.findings.len(), 2);
+        assert_eq!(&*doc.findings[0].message, "a \"}]\" b \\");
+    }
+
+    #[test]
+    fn logs_the_whole_read_refuses_are_refused_by_the_stream_too() {
+        let result = r#"{"ruleId":"R1","message":{"text":"m"}}"#;
+        let cases = [
+            format!("{} x", log(&format!(r#"{TOOL},"results":[{result}]"#))),
+            log(&format!(r#"{TOOL},{TOOL}"#)),
+            log(&format!(r#"{TOOL},"results":[{result} {result}]"#)),
+            log(&format!(r#"{TOOL},"results":[{result},]"#)),
+            log(&format!(r#"{TOOL},"results":5"#)),
+            log(&format!(r#"{TOOL},"results":[{{"message":{{"text":7}}}}]"#)),
+            r#"{"version":"2.0.0","runs":[]}"#.to_string(),
+            r#"{"version":"2.1.0","runs":{}}"#.to_string(),
+            r#"{"version":"2.1.0","runs":[7]}"#.to_string(),
+            r#"{"runs":[]}"#.to_string(),
+            r#"["version"]"#.to_string(),
+            r#"{"version":"2.1.0","runs":[{"results":[{"message":{"text":"m"}}]"#.to_string(),
+            r#"{"version":"2.1.0","runs":[],}"#.to_string(),
+            r#"{"version":"2.1.0" "runs":[]}"#.to_string(),
+        ];
+        for c in &cases {
+            assert!(whole(c.as_bytes()).is_err(), "the whole read takes {c}");
+            for n in [1, 3, 4096] {
+                assert!(streamed(c.as_bytes(), 0, n).is_none(), "streamed {c}");
+            }
+        }
+        // Not UTF-8 inside a string.
+        let mut bytes = log(&format!(r#"{TOOL},"results":[{result}]"#)).into_bytes();
+        let at = bytes.windows(3).position(|w| w == b"\"m\"").unwrap() + 1;
+        bytes[at] = 0xff;
+        assert!(streamed(&bytes, 0, 4096).is_none());
+    }
+
+    #[test]
+    fn a_reader_that_fails_fails_the_read() {
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disk on fire"))
+            }
+        }
+        let err = parse_stream(Path::new("x"), &mut Failing, b"{\"version\"", 100, 16)
+            .expect_err("an I/O error");
+        assert_eq!(err.to_string(), "disk on fire");
+    }
+}
