@@ -3,11 +3,12 @@
 //! The reading thread splits the bytes as they come, following only the
 //! log's outline (`{ … "runs": [ { … "results": [ … ] … } ] … }`), into
 //! pieces: each result, each other member of a run, each other member of
-//! the log. It checks that each piece is UTF-8 and copies it into a batch;
-//! a second thread parses the pieces with the same borrowing serde types as
-//! [`parse`](super::parse) and builds the findings, so that what is resident
-//! at once is the findings plus a few batches, not the text plus the
-//! findings.
+//! the log. It checks that each piece is UTF-8, copies it into a batch, and
+//! parses the batch's pieces with the same borrowing serde types as
+//! [`parse`](super::parse) into the events that a second thread builds
+//! findings from (the batch text travels with the events borrowed from it).
+//! What is resident at once is the findings plus a few batches, not the
+//! text plus the findings.
 //!
 //! This path only reads valid logs. At the first thing it does not expect
 //! (a syntax error, a wrong type, a repeated run member, another SARIF
@@ -49,11 +50,47 @@ enum Piece {
     Other,
 }
 
-/// Pieces handed over together: their text, and where each one is in it.
+/// Pieces being gathered: their text, and where each one is in it.
 #[derive(Default)]
 struct Batch {
     text: String,
     pieces: Vec<(Piece, usize, usize)>,
+}
+
+type Events<'a> = Vec<Event<'a>>;
+
+self_cell::self_cell!(
+    /// A batch's text and the events parsed from it, handed over together.
+    struct Parsed {
+        owner: String,
+        #[covariant]
+        dependent: Events,
+    }
+);
+
+/// Parse a batch's pieces into events (`Other` pieces are checked, then
+/// dropped).
+fn parse_pieces<'a>(text: &'a str, pieces: &[(Piece, usize, usize)]) -> Option<Events<'a>> {
+    let mut events = Vec::with_capacity(pieces.len());
+    for &(piece, start, end) in pieces {
+        let text = text.get(start..end)?;
+        events.push(match piece {
+            Piece::RunStart(index) => Event::RunStart(index),
+            Piece::RunEnd => Event::RunEnd,
+            Piece::Part(part) => {
+                let mut de = serde_json::Deserializer::from_str(text);
+                let event = PartSeed(part).deserialize(&mut de).ok()?;
+                de.end().ok()?;
+                event
+            }
+            Piece::Result => Event::Result(serde_json::from_str::<RawResult<'_>>(text).ok()?),
+            Piece::Other => {
+                serde_json::from_str::<IgnoredAny>(text).ok()?;
+                continue;
+            }
+        });
+    }
+    Some(events)
 }
 
 /// Why the split stopped before the end of the log.
@@ -88,10 +125,10 @@ pub(crate) fn parse_stream(
     read_bytes: usize,
 ) -> std::io::Result<Option<(Document, String)>> {
     let (split, built) = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(QUEUED);
-        // Batches go back, emptied, to be filled again: a few buffers
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(QUEUED);
+        // Batch texts go back, emptied, to be filled again: a few buffers
         // serve the whole log, and none is freed on the other thread.
-        let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<String>();
         let worker = scope.spawn(move || build(rx, back_tx, size_hint));
         let mut s = Splitter::new(src, head, read_bytes.max(1), tx, back_rx);
         let split = s.log().and_then(|()| s.flush());
@@ -105,7 +142,7 @@ pub(crate) fn parse_stream(
         Err(Stop::Io(e)) => return Err(e),
         Err(Stop::Unexpected) => return Ok(None),
     };
-    let Ok(Some(mut b)) = built else {
+    let Ok(mut b) = built else {
         return Ok(None);
     };
     if version.is_none() {
@@ -115,45 +152,29 @@ pub(crate) fn parse_stream(
     Ok(b.finish(path).ok().map(|doc| (doc, digest)))
 }
 
-/// The parsing thread: pieces → findings. `None` when a piece does not
-/// parse (the reading thread then stops at its next hand-over).
+/// The building thread: events → findings.
 fn build(
-    rx: std::sync::mpsc::Receiver<Batch>,
-    back: std::sync::mpsc::Sender<Batch>,
+    rx: std::sync::mpsc::Receiver<Parsed>,
+    back: std::sync::mpsc::Sender<String>,
     size_hint: u64,
-) -> Option<Builder> {
+) -> Builder {
     let mut b = Builder::default();
     // As in [`parse`](super::parse): capacity never written is never resident.
     b.findings
         .reserve(usize::try_from(size_hint).unwrap_or(0) / super::RESULT_BYTES_LOW);
     let mut run: Option<RunCtx> = None;
-    for batch in rx {
-        for &(piece, start, end) in &batch.pieces {
-            let text = &batch.text[start..end];
-            let event = match piece {
-                Piece::RunStart(index) => Event::RunStart(index),
-                Piece::RunEnd => Event::RunEnd,
-                Piece::Part(part) => {
-                    let mut de = serde_json::Deserializer::from_str(text);
-                    let event = PartSeed(part).deserialize(&mut de).ok()?;
-                    de.end().ok()?;
-                    event
-                }
-                Piece::Result => Event::Result(serde_json::from_str::<RawResult<'_>>(text).ok()?),
-                Piece::Other => {
-                    serde_json::from_str::<IgnoredAny>(text).ok()?;
-                    continue;
-                }
-            };
-            b.handle(&mut run, event);
-        }
-        let mut batch = batch;
-        batch.text.clear();
-        batch.pieces.clear();
-        // The reading thread may have finished: then the batch is dropped.
-        let _ = back.send(batch);
+    for mut parsed in rx {
+        parsed.with_dependent_mut(|_, events| {
+            for event in events.drain(..) {
+                b.handle(&mut run, event);
+            }
+        });
+        let mut text = parsed.into_owner();
+        text.clear();
+        // The reading thread may have finished: then the text is dropped.
+        let _ = back.send(text);
     }
-    Some(b)
+    b
 }
 
 /// The reading thread: bytes → pieces, following the log's outline.
@@ -169,8 +190,8 @@ struct Splitter<'a> {
     read_bytes: usize,
     eof: bool,
     hash: Sha256,
-    tx: std::sync::mpsc::SyncSender<Batch>,
-    back: std::sync::mpsc::Receiver<Batch>,
+    tx: std::sync::mpsc::SyncSender<Parsed>,
+    back: std::sync::mpsc::Receiver<String>,
     batch: Batch,
     runs: usize,
     version: Option<String>,
@@ -181,8 +202,8 @@ impl<'a> Splitter<'a> {
         src: &'a mut dyn Read,
         head: &[u8],
         read_bytes: usize,
-        tx: std::sync::mpsc::SyncSender<Batch>,
-        back: std::sync::mpsc::Receiver<Batch>,
+        tx: std::sync::mpsc::SyncSender<Parsed>,
+        back: std::sync::mpsc::Receiver<String>,
     ) -> Self {
         let mut hash = Sha256::new();
         hash.update(head);
@@ -374,14 +395,18 @@ impl<'a> Splitter<'a> {
         self.batch.pieces.push((piece, at, at));
     }
 
-    /// Hand the batch over.
+    /// Parse the batch and hand it over.
     fn flush(&mut self) -> Split {
         if self.batch.pieces.is_empty() {
             return Ok(());
         }
         let next = self.back.try_recv().unwrap_or_default();
-        let batch = std::mem::replace(&mut self.batch, next);
-        self.tx.send(batch).map_err(|_| Stop::Unexpected)
+        let text = std::mem::replace(&mut self.batch.text, next);
+        let pieces = &self.batch.pieces;
+        let parsed = Parsed::try_new(text, |t| parse_pieces(t, pieces).ok_or(()))
+            .map_err(|()| Stop::Unexpected)?;
+        self.batch.pieces.clear();
+        self.tx.send(parsed).map_err(|_| Stop::Unexpected)
     }
 
     /// An object key (its opening quote next), decoded.
