@@ -104,8 +104,9 @@ pub struct Ingested {
 /// a huge non-text file is refused rather than exhausting memory.
 pub const MAX_INPUT_BYTES: u64 = 4 << 30;
 
-/// Plain UTF-8 files from this size on are read into a memory map of their
-/// own (see [`read_mapped`]).
+/// Plain UTF-8 files from this size on are read as a stream when they are
+/// SARIF logs (see [`sarif::parse_stream`]), else into a memory map of
+/// their own (see [`read_mapped`]).
 const MAP_MIN_BYTES: u64 = 1 << 20;
 
 /// One file to read, after directories are expanded.

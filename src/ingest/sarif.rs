@@ -10,6 +10,9 @@
 //!   fields are skipped. No `serde_json::Value` is built. The `results` array
 //!   is streamed: each result is borrowed from the text and handed, in
 //!   batches, to a second thread that turns it into an owned [`Finding`].
+//!   A large log on disk is not even held whole: [`parse_stream`] reads it
+//!   piece by piece (see the `stream` module), and gives way to [`parse`]
+//!   for anything it does not expect.
 //! - What a result refers to (tool and rules, `artifacts`,
 //!   `originalUriBaseIds`, `taxonomies`) may appear before or after
 //!   `results` in a run object. A result is completed (rule lookup, level and
