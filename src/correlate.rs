@@ -139,6 +139,89 @@ pub struct Merge {
     pub confidence: f64,
 }
 
+/// What identifies an issue across runs. Its text is `fp <fingerprint>`
+/// (the issue's smallest member fingerprint), `vuln <id> [<package>]`, or
+/// whatever text history recorded. A fingerprint identity holds the
+/// fingerprint itself, shared with the findings, rather than a copy of its
+/// text with the prefix: 64 bytes less per issue, ~13 MB for a run of 200k.
+#[derive(Debug, Clone)]
+pub enum Identity {
+    /// `fp <this fingerprint>`.
+    Fingerprint(Sym),
+    /// Any identity, as its whole text.
+    Text(Sym),
+}
+
+impl Identity {
+    /// The text as its two parts (a prefix, then the rest).
+    fn parts(&self) -> (&str, &str) {
+        match self {
+            Identity::Fingerprint(f) => ("fp ", f),
+            Identity::Text(t) => ("", t),
+        }
+    }
+
+    /// The fingerprint a `fp X` identity names.
+    pub fn fingerprint(&self) -> Option<&str> {
+        match self {
+            Identity::Fingerprint(f) => Some(f),
+            Identity::Text(t) => t.strip_prefix("fp "),
+        }
+    }
+
+    /// Whether it names a vulnerability (`vuln …`).
+    pub fn is_vulnerability(&self) -> bool {
+        matches!(self, Identity::Text(t) if t.starts_with("vuln "))
+    }
+
+    /// The text, written into `scratch` when it is not held whole.
+    pub fn text<'a>(&'a self, scratch: &'a mut String) -> &'a str {
+        match self {
+            Identity::Text(t) => t,
+            Identity::Fingerprint(f) => {
+                scratch.clear();
+                scratch.push_str("fp ");
+                scratch.push_str(f);
+                scratch
+            }
+        }
+    }
+
+    /// A key equal for equal texts, without writing the text: `(true, X)`
+    /// for `fp X`, `(false, text)` otherwise.
+    pub fn key(&self) -> (bool, &str) {
+        match self.fingerprint() {
+            Some(f) => (true, f),
+            None => (false, self.parts().1),
+        }
+    }
+}
+
+impl PartialEq for Identity {
+    fn eq(&self, other: &Identity) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Identity {}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (prefix, rest) = self.parts();
+        f.write_str(prefix)?;
+        f.write_str(rest)
+    }
+}
+
+impl Serialize for Identity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Identity::Text(t) => s.serialize_str(t),
+            Identity::Fingerprint(_) => s.collect_str(self),
+        }
+    }
+}
+
 /// One problem, reported by one or more findings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Issue {
@@ -147,7 +230,7 @@ pub struct Issue {
     /// What identifies it across runs: the alias-resolved vulnerability and
     /// package for SCA, else the smallest member fingerprint. Shared, not
     /// copied, by the lifecycle and the verdict.
-    pub identity: Sym,
+    pub identity: Identity,
     /// Member findings (indices into the run), ascending.
     pub members: Vec<u32>,
     /// Every member fingerprint, sorted and deduplicated (lifecycle matching).
@@ -616,7 +699,7 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
             let size = set_size[r] as usize;
             issues.push(Issue {
                 id: Sym::default(),
-                identity: Sym::default(),
+                identity: Identity::Text(Sym::default()),
                 members: Vec::with_capacity(size),
                 fingerprints: Vec::with_capacity(size),
                 vulnerability: None,
@@ -665,20 +748,21 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
             (Some(v), Some(p)) => {
                 let identity = format!("vuln {v} {}", pkg_keys[p as usize].0);
                 let id = short_id("I", &identity);
-                (identity, id)
+                (Identity::Text(identity.into()), id)
             }
             (Some(v), None) => {
                 let identity = format!("vuln {v}");
                 let id = short_id("I", &identity);
-                (identity, id)
+                (Identity::Text(identity.into()), id)
             }
             _ => {
                 // The fingerprint is already a digest: its prefix is the id.
                 let fp = &is.fingerprints[0];
-                (format!("fp {fp}"), format!("I-{}", &fp[..fp.len().min(12)]))
+                let id = format!("I-{}", &fp[..fp.len().min(12)]);
+                (Identity::Fingerprint(fp.clone()), id)
             }
         };
-        is.identity = identity.into();
+        is.identity = identity;
         is.id = id.into();
     }
 
@@ -1019,6 +1103,42 @@ mod tests {
         assert_eq!(c.groups[0].strategy, Strategy::RootCause);
         assert_eq!(c.groups[0].issues, vec![0, 1]);
         assert!((c.noise.reduction - (1.0 - 2.0 / 3.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_identity_reads_as_its_text_whichever_way_it_is_held() {
+        let fp = Identity::Fingerprint("abc".into());
+        let text = Identity::Text("fp abc".into());
+        assert_eq!(fp, text);
+        assert_ne!(fp, Identity::Text("abc".into()));
+        assert_eq!(fp.to_string(), "fp abc");
+        assert_eq!(serde_json::to_string(&fp).unwrap(), "\"fp abc\"");
+        assert_eq!(serde_json::to_string(&text).unwrap(), "\"fp abc\"");
+        assert_eq!(
+            (fp.fingerprint(), text.fingerprint()),
+            (Some("abc"), Some("abc"))
+        );
+        assert_eq!(fp.key(), text.key());
+        let mut scratch = String::new();
+        assert_eq!(fp.text(&mut scratch), "fp abc");
+        let vuln = Identity::Text("vuln CVE-1 pkg:npm/a".into());
+        assert!(vuln.is_vulnerability() && !fp.is_vulnerability());
+        assert_eq!(
+            (vuln.fingerprint(), vuln.key()),
+            (None, (false, "vuln CVE-1 pkg:npm/a"))
+        );
+    }
+
+    #[test]
+    fn a_fingerprint_identity_shares_the_findings_fingerprint() {
+        let r = run(vec![sast("Semgrep", "a", "CWE-89", "x.py", 10)]);
+        let c = correlate(&r, &Config::default());
+        let Identity::Fingerprint(fp) = &c.issues[0].identity else {
+            panic!("a code issue is identified by its fingerprint");
+        };
+        assert!(Arc::ptr_eq(fp, &r.findings[0].fingerprint.value));
+        assert_eq!(c.issues[0].identity.to_string(), format!("fp {fp}"));
+        assert_eq!(&*c.issues[0].id, &format!("I-{}", &fp[..12]));
     }
 
     #[test]

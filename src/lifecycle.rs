@@ -10,7 +10,7 @@
 //! matches, so regrouping does not turn an old issue into a new one. SARIF
 //! `baselineState` decides when there is no history at all.
 
-use crate::correlate::Correlation;
+use crate::correlate::{Correlation, Identity};
 use crate::model::{BaselineState, Severity, Sym};
 use crate::run::Run;
 use serde::Serialize;
@@ -85,6 +85,15 @@ impl History {
         scratch.push_str(fp);
         self.known.get_key_value(scratch.as_str()).map(|(k, _)| k)
     }
+
+    /// What is known about an identity. `scratch` is a reused buffer for
+    /// its text.
+    pub fn lookup(&self, identity: &Identity, scratch: &mut String) -> Option<&Known> {
+        if self.known.is_empty() {
+            return None;
+        }
+        self.known.get(identity.text(scratch))
+    }
 }
 
 impl Default for History {
@@ -122,7 +131,7 @@ pub struct IssueLifecycle {
     /// Status.
     pub status: Status,
     /// Identity (sticky across runs).
-    pub identity: Sym,
+    pub identity: Identity,
     /// Issue id (sticky across runs).
     pub id: Sym,
     /// First seen (this run's time when new).
@@ -133,13 +142,13 @@ pub struct IssueLifecycle {
 #[derive(Debug, Clone, Default)]
 pub struct LifecycleUpdate {
     /// `(identity, issue id, severity)` first seen now.
-    pub new: Vec<(Sym, Sym, &'static str)>,
+    pub new: Vec<(Identity, Sym, &'static str)>,
     /// Identities fixed before and seen again.
-    pub reintroduced: Vec<Sym>,
+    pub reintroduced: Vec<Identity>,
     /// Identities fixed now, with days open.
     pub fixed: Vec<(String, String, Option<f64>)>,
     /// `(fingerprint, identity)` pairs not yet known.
-    pub fingerprints: Vec<(Sym, Sym)>,
+    pub fingerprints: Vec<(Sym, Identity)>,
 }
 
 /// Lifecycle of a run.
@@ -172,23 +181,27 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
     update.new.reserve(c.issues.len());
     // Only needed to find the fixed issues, which only history can have.
     let track = !h.known.is_empty();
-    let mut seen: crate::model::FastSet<Sym> = Default::default();
+    // Identities seen in this run: the fingerprints of `fp X` ones, and
+    // the others' texts.
+    let mut seen_fps: crate::model::FastSet<Sym> = Default::default();
+    let mut seen_texts: crate::model::FastSet<Sym> = Default::default();
     let mut scratch = String::new();
     if track {
-        seen.reserve(c.issues.len());
+        seen_fps.reserve(c.issues.len());
     }
     for is in &c.issues {
         // Sticky identity: the identity any member fingerprint was recorded
         // under (a single-fingerprint identity `fp X` names its fingerprint).
-        let identity = if h.known.contains_key(&*is.identity) {
+        let identity = if h.lookup(&is.identity, &mut scratch).is_some() {
             is.identity.clone()
         } else {
             is.fingerprints
                 .iter()
                 .find_map(|fp| h.identity_of(fp, &mut scratch).cloned())
+                .map(Identity::Text)
                 .unwrap_or_else(|| is.identity.clone())
         };
-        let (status, id, first_seen) = match h.known.get(&*identity) {
+        let (status, id, first_seen) = match h.lookup(&identity, &mut scratch) {
             Some(k) if k.fixed_at.is_none() => {
                 (Status::Unchanged, k.issue_id.clone(), k.first_seen.clone())
             }
@@ -217,9 +230,9 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
         };
         // Only fingerprints the identity does not already name need storing;
         // vulnerability identities need none.
-        if !identity.starts_with("vuln ") {
+        if !identity.is_vulnerability() {
             for fp in &is.fingerprints {
-                if identity.strip_prefix("fp ") != Some(&**fp)
+                if identity.fingerprint() != Some(&**fp)
                     && h.identity_of(fp, &mut scratch).is_none()
                 {
                     update.fingerprints.push((fp.clone(), identity.clone()));
@@ -227,7 +240,10 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
             }
         }
         if track {
-            seen.insert(identity.clone());
+            match &identity {
+                Identity::Fingerprint(f) => seen_fps.insert(f.clone()),
+                Identity::Text(t) => seen_texts.insert(t.clone()),
+            };
         }
         out.push(IssueLifecycle {
             status,
@@ -239,7 +255,13 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
     let mut fixed: Vec<Fixed> = h
         .known
         .iter()
-        .filter(|(identity, k)| k.fixed_at.is_none() && !seen.contains(&***identity))
+        .filter(|(identity, k)| {
+            let seen = seen_texts.contains(&***identity)
+                || identity
+                    .strip_prefix("fp ")
+                    .is_some_and(|f| seen_fps.contains(f));
+            k.fixed_at.is_none() && !seen
+        })
         .map(|(identity, k)| Fixed {
             id: k.issue_id.to_string(),
             identity: identity.to_string(),

@@ -248,7 +248,7 @@ pub struct IssueVerdict {
     /// Stable id.
     pub id: crate::model::Sym,
     /// Identity across runs.
-    pub identity: crate::model::Sym,
+    pub identity: crate::correlate::Identity,
     /// `new`, `unchanged`, `reintroduced` or `absent`.
     pub lifecycle: Status,
     /// First seen.
@@ -543,7 +543,7 @@ pub struct IssueRecord<'a> {
     /// Identity, unless it is `fp <first fingerprint>` (the findings blob
     /// has the fingerprints).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub identity: Option<&'a str>,
+    pub identity: Option<&'a crate::correlate::Identity>,
     /// Lifecycle.
     pub lifecycle: Status,
     /// Severity.
@@ -599,8 +599,8 @@ impl Verdict {
     pub fn issue_records(&self) -> impl Iterator<Item = IssueRecord<'_>> {
         self.issues.iter().map(|i| IssueRecord {
             id: &i.id,
-            identity: (i.identity.strip_prefix("fp ") != i.fingerprints.first().map(|f| &**f))
-                .then_some(&*i.identity),
+            identity: (i.identity.fingerprint() != i.fingerprints.first().map(|f| &**f))
+                .then_some(&i.identity),
             lifecycle: i.lifecycle,
             severity: i.severity,
             decision: i.decision,

@@ -1363,7 +1363,8 @@ fn encode_next_state(
     use crate::model::FastSet;
     let project = meta.project.as_str();
     let fixed: FastSet<&str> = u.fixed.iter().map(|(i, _, _)| i.as_str()).collect();
-    let reintroduced: FastSet<&str> = u.reintroduced.iter().map(|i| &**i).collect();
+    let reintroduced: Vec<String> = u.reintroduced.iter().map(|i| i.to_string()).collect();
+    let reintroduced: FastSet<&str> = reintroduced.iter().map(String::as_str).collect();
     // The identities and fingerprints stored already.
     let mut stored: FastSet<Txt<'_>> = FastSet::default();
     let mut known: FastSet<Txt<'_>> = FastSet::default();
@@ -1378,12 +1379,15 @@ fn encode_next_state(
     )?;
     // New identities not stored yet (another run may have committed since
     // the history was read), each once.
-    let mut added: FastSet<&str> = FastSet::default();
+    let mut added: FastSet<(bool, &str)> = FastSet::default();
     added.reserve(u.new.len());
-    let new: Vec<&(crate::model::Sym, crate::model::Sym, &str)> = u
+    let mut scratch = String::new();
+    let new: Vec<&(crate::correlate::Identity, crate::model::Sym, &str)> = u
         .new
         .iter()
-        .filter(|(i, _, _)| !stored.contains(&**i) && added.insert(&**i))
+        .filter(|(i, _, _)| {
+            (stored.is_empty() || !stored.contains(i.text(&mut scratch))) && added.insert(i.key())
+        })
         .collect();
     drop(added); // freed before the encoding starts
     drop(stored);
@@ -1418,13 +1422,17 @@ fn encode_next_state(
             |_| {},
         )?;
         for (i, id, sev) in &new {
-            let at = fixed_at(i, None, time, &fixed, &reintroduced);
-            out.item(&(&**i, &**id, *sev, time, at));
+            let at = if fixed.is_empty() && reintroduced.is_empty() {
+                None
+            } else {
+                fixed_at(i.text(&mut scratch), None, time, &fixed, &reintroduced)
+            };
+            out.item(&(i, &**id, *sev, time, at));
         }
         out.raw(b"],\"fingerprints\":[");
         st.walk(project, |_| {}, |(f, i)| out.item(&(&*f, &*i)))?;
         for (f, i) in u.fingerprints.iter().filter(|(f, _)| !known.contains(&**f)) {
-            out.item(&(&**f, &**i));
+            out.item(&(&**f, i));
         }
         out.raw(b"]}");
         out.finish()
@@ -1806,6 +1814,7 @@ fn restrict_permissions(path: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::correlate::Identity;
     use crate::ingest::Ingested;
     use crate::run::{Run, RunMeta};
 
@@ -1954,7 +1963,7 @@ mod tests {
             command: "decide".into(),
         };
         let u = crate::lifecycle::LifecycleUpdate {
-            new: vec![("id-a".into(), "I-a".into(), "high")],
+            new: vec![(Identity::Text("id-a".into()), "I-a".into(), "high")],
             ..Default::default()
         };
         let tx = s.conn.transaction().unwrap();
@@ -1972,7 +1981,7 @@ mod tests {
         assert_eq!(&*st.issues[0].3, "2026-11-01T00:00:00Z");
         // Prepared at the current version: used as it is.
         let u2 = crate::lifecycle::LifecycleUpdate {
-            new: vec![("id-b".into(), "I-b".into(), "low")],
+            new: vec![(Identity::Text("id-b".into()), "I-b".into(), "low")],
             ..Default::default()
         };
         let current_bytes = read_state(&s.conn, "p", "").unwrap();
@@ -2045,7 +2054,7 @@ mod tests {
         let db = dir.path().join("s.db");
         let mut s = Store::open(&db).unwrap();
         let u = crate::lifecycle::LifecycleUpdate {
-            new: vec![("id-a".into(), "I-a".into(), "high")],
+            new: vec![(Identity::Text("id-a".into()), "I-a".into(), "high")],
             ..Default::default()
         };
         let first = s
