@@ -357,9 +357,9 @@ fn assert_ingests_with_disk_digest(db: &Path, f: &Path, findings: u64) {
 
 #[test]
 fn large_inputs_are_read_and_digested_like_small_ones() {
-    // From 1 MiB on, plain UTF-8 inputs are read into a memory map of their
-    // own rather than the heap: the same findings, the digest of the bytes
-    // on disk (with a BOM), and positioned UTF-8 errors.
+    // From 1 MiB on, SARIF logs are read as a stream (and other plain UTF-8
+    // inputs into a memory map of their own): the same findings, the digest
+    // of the bytes on disk (with a BOM), and positioned UTF-8 errors.
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(fixture("example/scan.sarif")).unwrap();
     let padding = " \n".repeat(600_000);
@@ -367,10 +367,24 @@ fn large_inputs_are_read_and_digested_like_small_ones() {
     std::fs::write(&plain, format!("{text}{padding}")).unwrap();
     let bom = dir.path().join("large-bom.sarif");
     std::fs::write(&bom, format!("\u{feff}{text}{padding}")).unwrap();
-    for f in [&plain, &bom] {
-        assert!(std::fs::metadata(f).unwrap().len() > 1 << 20);
+    // Gzip-compressed SARIF is inflated as it is read, never whole.
+    let gz = dir.path().join("large.sarif.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, format!("{text}{padding}").as_bytes()).unwrap();
+    let gz_bytes = enc.finish().unwrap();
+    std::fs::write(&gz, &gz_bytes).unwrap();
+    for f in [&plain, &bom, &gz] {
         assert_ingests_with_disk_digest(&dir.path().join("f.db"), f, 5);
     }
+    assert!(std::fs::metadata(&plain).unwrap().len() > 1 << 20);
+    // Cut short, it fails as a gzip stream, not as JSON.
+    let cut = dir.path().join("cut.sarif.gz");
+    std::fs::write(&cut, &gz_bytes[..gz_bytes.len() - 40]).unwrap();
+    assert_input_error(
+        &dir.path().join("f.db"),
+        &cut,
+        &["corrupt or truncated gzip stream"],
+    );
     // An invalid byte on the third line of the padding.
     let bad = dir.path().join("large-bad.sarif");
     let mut bytes = format!("{text}{padding}").into_bytes();

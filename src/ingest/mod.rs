@@ -261,6 +261,15 @@ pub fn read_file(
     let utf16 = head.starts_with(&[0xff, 0xfe])
         || head.starts_with(&[0xfe, 0xff])
         || utf16_guess(&head).is_some();
+    if gz {
+        if let Some(file) = gzip_sarif(path, &mut f, &head, size, role)? {
+            return Ok(file);
+        }
+        // Not a gzip-compressed SARIF log the stream reads: read it whole,
+        // which reports what is wrong with it and where.
+        f.seek(std::io::SeekFrom::Start(head.len() as u64))
+            .map_err(io)?;
+    }
     if !gz && !utf16 && size >= MAP_MIN_BYTES && head_is_sarif(&head) {
         if let Some((doc, sha256)) =
             sarif::parse_stream(path, &mut f, &head, size, sarif::READ_BYTES).map_err(io)?
@@ -363,6 +372,75 @@ fn parse_and_digest(
     })
 }
 
+/// Reads through to `inner`, hashing every byte that passes.
+struct Hashing<R> {
+    inner: R,
+    hash: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// A gzip-compressed SARIF log (whose first bytes on disk are `head`), read
+/// as a stream: inflated piece by piece and never held whole. `None` when
+/// the file is not one (not SARIF inside, UTF-16, a corrupt stream, over
+/// the input limit, or anything [`sarif::parse_stream`] gives way on): the
+/// caller then reads it whole.
+fn gzip_sarif(
+    path: &Path,
+    f: &mut std::fs::File,
+    head: &[u8],
+    size: u64,
+    role: Option<InputRole>,
+) -> std::result::Result<Option<InputFile>, ReadError> {
+    let mut raw = Hashing {
+        inner: std::io::Cursor::new(head).chain(&mut *f),
+        hash: Sha256::new(),
+    };
+    let mut inflated = flate2::read::MultiGzDecoder::new(&mut raw).take(MAX_INPUT_BYTES + 1);
+    let mut first = vec![0u8; 8192];
+    let Ok(n) = read_up_to(&mut inflated, &mut first) else {
+        return Ok(None);
+    };
+    first.truncate(n);
+    if first.is_empty() || looks_binary(&first) || utf16_guess(&first).is_some() {
+        return Ok(None);
+    }
+    if first.starts_with(&[0xff, 0xfe]) || first.starts_with(&[0xfe, 0xff]) {
+        return Ok(None);
+    }
+    if !head_is_sarif(&first) {
+        return Ok(None);
+    }
+    // Compressed JSON is typically a fifth to a tenth of its size.
+    let hint = size.saturating_mul(5);
+    let Ok(Some((doc, _inflated_digest))) =
+        sarif::parse_stream(path, &mut inflated, &first, hint, sarif::READ_BYTES)
+    else {
+        return Ok(None);
+    };
+    if inflated.limit() == 0 {
+        return Ok(None);
+    }
+    // The digest is of the bytes on disk: hash what the inflater left.
+    drop(inflated);
+    if std::io::copy(&mut raw, &mut std::io::sink()).is_err() {
+        return Ok(None);
+    }
+    check_role(path, &doc, role)?;
+    Ok(Some(InputFile {
+        path: path.to_path_buf(),
+        sha256: hex::encode(raw.hash.finalize()),
+        size,
+        documents: vec![doc],
+    }))
+}
+
 /// Whether a file's first bytes are those of a SARIF log (a large one is
 /// then read as a stream, see [`sarif::parse_stream`]).
 fn head_is_sarif(head: &[u8]) -> bool {
@@ -403,7 +481,7 @@ fn read_mapped(f: &mut std::fs::File, head: Vec<u8>, size: u64) -> std::io::Resu
     Ok(Mapped::Whole(map, n))
 }
 
-fn read_up_to(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+fn read_up_to(f: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match f.read(&mut buf[n..])? {
