@@ -423,38 +423,30 @@ impl<'a> Splitter<'a> {
     /// The members of an object whose `{` is next; `member` reads each
     /// value (its key given).
     fn object(&mut self, mut member: impl FnMut(&mut Self, String) -> Split) -> Split {
-        self.expect(b'{')?;
-        if self.peek()? == Some(b'}') {
-            self.pos += 1;
-            return Ok(());
-        }
-        loop {
-            let key = self.key()?;
-            self.expect(b':')?;
-            member(self, key)?;
-            match self.peek()? {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return Err(Stop::Unexpected),
-            }
-        }
+        self.items(b'{', b'}', |s| {
+            let key = s.key()?;
+            s.expect(b':')?;
+            member(s, key)
+        })
     }
 
     /// The elements of an array whose `[` is next.
-    fn array(&mut self, mut element: impl FnMut(&mut Self) -> Split) -> Split {
-        self.expect(b'[')?;
-        if self.peek()? == Some(b']') {
+    fn array(&mut self, element: impl FnMut(&mut Self) -> Split) -> Split {
+        self.items(b'[', b']', element)
+    }
+
+    /// Comma-separated items between `open` (next) and `close`.
+    fn items(&mut self, open: u8, close: u8, mut item: impl FnMut(&mut Self) -> Split) -> Split {
+        self.expect(open)?;
+        if self.peek()? == Some(close) {
             self.pos += 1;
             return Ok(());
         }
         loop {
-            element(self)?;
+            item(self)?;
             match self.peek()? {
                 Some(b',') => self.pos += 1,
-                Some(b']') => {
+                Some(b) if b == close => {
                     self.pos += 1;
                     return Ok(());
                 }
