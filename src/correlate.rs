@@ -222,11 +222,96 @@ impl Serialize for Identity {
     }
 }
 
+/// An issue's id: `I-` and 12 lowercase hex digits (the start of the
+/// fingerprint, or of the SHA-256 of a named identity), held inline as its
+/// digits: a run of 200k issues would otherwise hold as many small strings
+/// (~6 MB), and its history as many again. (Twelve bytes, so that a verdict
+/// issue still fits in the memory of the issue it is made from.)
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IssueId([u8; 12]);
+
+impl IssueId {
+    /// The id whose digits are the first 12 of `hex` (lowercase hex).
+    fn of_hex(hex: &str) -> Option<IssueId> {
+        let digits: [u8; 12] = hex.as_bytes().get(..12)?.try_into().ok()?;
+        digits
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+            .then_some(IssueId(digits))
+    }
+
+    /// The id derived from a key: the start of its SHA-256.
+    pub fn derive(key: &str) -> IssueId {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let d = Sha256::digest(key.as_bytes());
+        let mut digits = [0u8; 12];
+        for (i, b) in d[..6].iter().enumerate() {
+            digits[2 * i] = HEX[usize::from(b >> 4)];
+            digits[2 * i + 1] = HEX[usize::from(b & 0xf)];
+        }
+        IssueId(digits)
+    }
+
+    /// The id of a fingerprint issue: the fingerprint's first 12 digits.
+    pub fn of_fingerprint(fp: &str) -> IssueId {
+        Self::of_hex(fp).unwrap_or_else(|| Self::derive(fp))
+    }
+
+    /// An id as history recorded it. Ids fixops writes have the form and
+    /// are kept; any other text (a hand-edited baseline) is replaced by
+    /// the id derived from it, the same for the same text.
+    pub fn from_text(text: &str) -> IssueId {
+        match text.strip_prefix("I-") {
+            Some(digits) if digits.len() == 12 => {
+                Self::of_hex(digits).unwrap_or_else(|| Self::derive(text))
+            }
+            _ => Self::derive(text),
+        }
+    }
+
+    /// The 12 digits.
+    fn digits(&self) -> &str {
+        // Only ASCII hex digits are ever written into it.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl Default for IssueId {
+    fn default() -> Self {
+        IssueId(*b"000000000000")
+    }
+}
+
+impl std::fmt::Display for IssueId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("I-")?;
+        f.write_str(self.digits())
+    }
+}
+
+impl std::fmt::Debug for IssueId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "\"{self}\"")
+    }
+}
+
+impl Serialize for IssueId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl PartialEq<str> for IssueId {
+    fn eq(&self, text: &str) -> bool {
+        text.strip_prefix("I-") == Some(self.digits())
+    }
+}
+
 /// One problem, reported by one or more findings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Issue {
     /// Stable id (`I-` + 12 hex of the identity).
-    pub id: Sym,
+    pub id: IssueId,
     /// What identifies it across runs: the alias-resolved vulnerability and
     /// package for SCA, else the smallest member fingerprint. Shared, not
     /// copied, by the lifecycle and the verdict.
@@ -698,7 +783,7 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
             issue_of_root[r] = issues.len() as u32;
             let size = set_size[r] as usize;
             issues.push(Issue {
-                id: Sym::default(),
+                id: IssueId::default(),
                 identity: Identity::Text(Sym::default()),
                 members: Vec::with_capacity(size),
                 fingerprints: Vec::with_capacity(size),
@@ -747,23 +832,25 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
         let (identity, id) = match (&is.vulnerability, pkg_of[first]) {
             (Some(v), Some(p)) => {
                 let identity = format!("vuln {v} {}", pkg_keys[p as usize].0);
-                let id = short_id("I", &identity);
+                let id = IssueId::derive(&identity);
                 (Identity::Text(identity.into()), id)
             }
             (Some(v), None) => {
                 let identity = format!("vuln {v}");
-                let id = short_id("I", &identity);
+                let id = IssueId::derive(&identity);
                 (Identity::Text(identity.into()), id)
             }
             _ => {
                 // The fingerprint is already a digest: its prefix is the id.
                 let fp = &is.fingerprints[0];
-                let id = format!("I-{}", &fp[..fp.len().min(12)]);
-                (Identity::Fingerprint(fp.clone()), id)
+                (
+                    Identity::Fingerprint(fp.clone()),
+                    IssueId::of_fingerprint(fp),
+                )
             }
         };
         is.identity = identity;
-        is.id = id.into();
+        is.id = id;
     }
 
     // Groups: pattern (same tool + rule, code issues) and root cause (same
@@ -1130,6 +1217,32 @@ mod tests {
     }
 
     #[test]
+    fn issue_ids_are_i_and_twelve_hex_digits_held_inline() {
+        let d = hex::encode(Sha256::digest(b"vuln CVE-1"));
+        let id = IssueId::derive("vuln CVE-1");
+        assert_eq!(id.to_string(), format!("I-{}", &d[..12]));
+        assert_eq!(
+            serde_json::to_string(&id).unwrap(),
+            format!("\"I-{}\"", &d[..12])
+        );
+        assert!(id == *format!("I-{}", &d[..12]).as_str());
+        // As history recorded them: fixops ids are kept, other text is
+        // replaced by the id derived from it.
+        assert_eq!(IssueId::from_text(&id.to_string()), id);
+        assert_eq!(IssueId::from_text("my-issue"), IssueId::derive("my-issue"));
+        assert_eq!(
+            IssueId::from_text("I-ABCDEF012345"),
+            IssueId::derive("I-ABCDEF012345")
+        );
+        assert_eq!(
+            IssueId::of_fingerprint("0123456789abcdef0123").to_string(),
+            "I-0123456789ab"
+        );
+        assert_eq!(IssueId::of_fingerprint("short"), IssueId::derive("short"));
+        assert_eq!(size_of::<IssueId>(), 12);
+    }
+
+    #[test]
     fn a_fingerprint_identity_shares_the_findings_fingerprint() {
         let r = run(vec![sast("Semgrep", "a", "CWE-89", "x.py", 10)]);
         let c = correlate(&r, &Config::default());
@@ -1138,7 +1251,7 @@ mod tests {
         };
         assert!(Arc::ptr_eq(fp, &r.findings[0].fingerprint.value));
         assert_eq!(c.issues[0].identity.to_string(), format!("fp {fp}"));
-        assert_eq!(&*c.issues[0].id, &format!("I-{}", &fp[..12]));
+        assert_eq!(c.issues[0].id.to_string(), format!("I-{}", &fp[..12]));
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! matches, so regrouping does not turn an old issue into a new one. SARIF
 //! `baselineState` decides when there is no history at all.
 
-use crate::correlate::{Correlation, Identity};
+use crate::correlate::{Correlation, Identity, IssueId};
 use crate::model::{BaselineState, Severity, Sym};
 use crate::run::Run;
 use serde::Serialize;
@@ -45,7 +45,7 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Known {
     /// Issue id it was first seen under.
-    pub issue_id: Sym,
+    pub issue_id: IssueId,
     /// Severity when last recorded.
     pub severity: Sym,
     /// First seen (RFC 3339).
@@ -133,7 +133,7 @@ pub struct IssueLifecycle {
     /// Identity (sticky across runs).
     pub identity: Identity,
     /// Issue id (sticky across runs).
-    pub id: Sym,
+    pub id: IssueId,
     /// First seen (this run's time when new).
     pub first_seen: Sym,
 }
@@ -142,7 +142,7 @@ pub struct IssueLifecycle {
 #[derive(Debug, Clone, Default)]
 pub struct LifecycleUpdate {
     /// `(identity, issue id, severity)` first seen now.
-    pub new: Vec<(Identity, Sym, &'static str)>,
+    pub new: Vec<(Identity, IssueId, &'static str)>,
     /// Identities fixed before and seen again.
     pub reintroduced: Vec<Identity>,
     /// Identities fixed now, with days open.
@@ -203,15 +203,11 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
         };
         let (status, id, first_seen) = match h.lookup(&identity, &mut scratch) {
             Some(k) if k.fixed_at.is_none() => {
-                (Status::Unchanged, k.issue_id.clone(), k.first_seen.clone())
+                (Status::Unchanged, k.issue_id, k.first_seen.clone())
             }
             Some(k) => {
                 update.reintroduced.push(identity.clone());
-                (
-                    Status::Reintroduced,
-                    k.issue_id.clone(),
-                    k.first_seen.clone(),
-                )
+                (Status::Reintroduced, k.issue_id, k.first_seen.clone())
             }
             None => {
                 let producer = producer_state(run, &is.members);
@@ -224,8 +220,8 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
                 };
                 update
                     .new
-                    .push((identity.clone(), is.id.clone(), is.severity.as_str()));
-                (status, is.id.clone(), now.clone())
+                    .push((identity.clone(), is.id, is.severity.as_str()));
+                (status, is.id, now.clone())
             }
         };
         // Only fingerprints the identity does not already name need storing;
@@ -316,7 +312,7 @@ pub fn history_from_issues(
         h.known.insert(
             identity.as_str().into(),
             Known {
-                issue_id: id.as_str().into(),
+                issue_id: IssueId::from_text(id),
                 severity: sev.as_str().into(),
                 first_seen: time.clone(),
                 fixed_at: None,

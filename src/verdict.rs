@@ -141,7 +141,7 @@ pub struct FindingVerdict<'a> {
     /// Position in the run (stable for one run).
     pub index: usize,
     /// The issue it belongs to.
-    pub issue: &'a str,
+    pub issue: &'a crate::correlate::IssueId,
     /// Stable identity.
     pub fingerprint: &'a str,
     /// Producer.
@@ -246,7 +246,7 @@ impl Serialize for PackageLabel<'_> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IssueVerdict {
     /// Stable id.
-    pub id: crate::model::Sym,
+    pub id: crate::correlate::IssueId,
     /// Identity across runs.
     pub identity: crate::correlate::Identity,
     /// `new`, `unchanged`, `reintroduced` or `absent`.
@@ -539,7 +539,7 @@ pub struct Summary<'a> {
 #[derive(Debug, Serialize)]
 pub struct IssueRecord<'a> {
     /// Id.
-    pub id: &'a str,
+    pub id: &'a crate::correlate::IssueId,
     /// Identity, unless it is `fp <first fingerprint>` (the findings blob
     /// has the fingerprints).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -851,9 +851,9 @@ impl Verdict {
     }
 
     /// The issue id of finding `i`.
-    pub fn issue_of(&self, i: usize) -> Option<&str> {
+    pub fn issue_of(&self, i: usize) -> Option<crate::correlate::IssueId> {
         let o = self.outcomes.get(i)?;
-        self.issues.get(o.issue as usize).map(|is| &*is.id)
+        self.issues.get(o.issue as usize).map(|is| is.id)
     }
 
     /// The decision for finding `i` of the run.

@@ -71,7 +71,7 @@ fn status_of(v: &fixops::verdict::Verdict, rule: &str) -> Status {
     let f = v.findings().find(|f| f.rule_id == Some(rule)).unwrap();
     v.issues
         .iter()
-        .find(|i| *i.id == *f.issue)
+        .find(|i| i.id == *f.issue)
         .unwrap()
         .lifecycle
 }

@@ -1382,7 +1382,7 @@ fn encode_next_state(
     let mut added: FastSet<(bool, &str)> = FastSet::default();
     added.reserve(u.new.len());
     let mut scratch = String::new();
-    let new: Vec<&(crate::correlate::Identity, crate::model::Sym, &str)> = u
+    let new: Vec<&(crate::correlate::Identity, crate::correlate::IssueId, &str)> = u
         .new
         .iter()
         .filter(|(i, _, _)| {
@@ -1427,7 +1427,7 @@ fn encode_next_state(
             } else {
                 fixed_at(i.text(&mut scratch), None, time, &fixed, &reintroduced)
             };
-            out.item(&(i, &**id, *sev, time, at));
+            out.item(&(i, id, *sev, time, at));
         }
         out.raw(b"],\"fingerprints\":[");
         st.walk(project, |_| {}, |(f, i)| out.item(&(&*f, &*i)))?;
@@ -1569,7 +1569,7 @@ impl Store {
                     known.insert(
                         (*identity).into(),
                         Known {
-                            issue_id: (*issue_id).into(),
+                            issue_id: crate::correlate::IssueId::from_text(&issue_id),
                             severity: words.sym(&severity),
                             first_seen: words.sym(&first_seen),
                             fixed_at: fixed_at.map(|t| words.sym(&t)),
@@ -1814,7 +1814,7 @@ fn restrict_permissions(path: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::correlate::Identity;
+    use crate::correlate::{Identity, IssueId};
     use crate::ingest::Ingested;
     use crate::run::{Run, RunMeta};
 
@@ -1963,7 +1963,7 @@ mod tests {
             command: "decide".into(),
         };
         let u = crate::lifecycle::LifecycleUpdate {
-            new: vec![(Identity::Text("id-a".into()), "I-a".into(), "high")],
+            new: vec![(Identity::Text("id-a".into()), IssueId::derive("a"), "high")],
             ..Default::default()
         };
         let tx = s.conn.transaction().unwrap();
@@ -1981,7 +1981,7 @@ mod tests {
         assert_eq!(&*st.issues[0].3, "2026-11-01T00:00:00Z");
         // Prepared at the current version: used as it is.
         let u2 = crate::lifecycle::LifecycleUpdate {
-            new: vec![(Identity::Text("id-b".into()), "I-b".into(), "low")],
+            new: vec![(Identity::Text("id-b".into()), IssueId::derive("b"), "low")],
             ..Default::default()
         };
         let current_bytes = read_state(&s.conn, "p", "").unwrap();
@@ -2054,7 +2054,7 @@ mod tests {
         let db = dir.path().join("s.db");
         let mut s = Store::open(&db).unwrap();
         let u = crate::lifecycle::LifecycleUpdate {
-            new: vec![(Identity::Text("id-a".into()), "I-a".into(), "high")],
+            new: vec![(Identity::Text("id-a".into()), IssueId::derive("a"), "high")],
             ..Default::default()
         };
         let first = s
