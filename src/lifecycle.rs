@@ -142,7 +142,7 @@ pub struct IssueLifecycle {
 #[derive(Debug, Clone, Default)]
 pub struct LifecycleUpdate {
     /// `(identity, issue id, severity)` first seen now.
-    pub new: Vec<(Identity, IssueId, &'static str)>,
+    pub new: Vec<(Identity, IssueId, Severity)>,
     /// Identities fixed before and seen again.
     pub reintroduced: Vec<Identity>,
     /// Identities fixed now, with days open.
@@ -218,9 +218,7 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
                     (false, Some(BaselineState::Absent)) => Status::Absent,
                     _ => Status::New,
                 };
-                update
-                    .new
-                    .push((identity.clone(), is.id, is.severity.as_str()));
+                update.new.push((identity.clone(), is.id, is.severity));
                 (status, is.id, now.clone())
             }
         };

@@ -1382,7 +1382,11 @@ fn encode_next_state(
     let mut added: FastSet<(bool, &str)> = FastSet::default();
     added.reserve(u.new.len());
     let mut scratch = String::new();
-    let new: Vec<&(crate::correlate::Identity, crate::correlate::IssueId, &str)> = u
+    let new: Vec<&(
+        crate::correlate::Identity,
+        crate::correlate::IssueId,
+        crate::model::Severity,
+    )> = u
         .new
         .iter()
         .filter(|(i, _, _)| {
@@ -1427,7 +1431,7 @@ fn encode_next_state(
             } else {
                 fixed_at(i.text(&mut scratch), None, time, &fixed, &reintroduced)
             };
-            out.item(&(i, id, *sev, time, at));
+            out.item(&(i, id, sev.as_str(), time, at));
         }
         out.raw(b"],\"fingerprints\":[");
         st.walk(project, |_| {}, |(f, i)| out.item(&(&*f, &*i)))?;
@@ -1816,6 +1820,7 @@ mod tests {
     use super::*;
     use crate::correlate::{Identity, IssueId};
     use crate::ingest::Ingested;
+    use crate::model::Severity;
     use crate::run::{Run, RunMeta};
 
     fn empty_run(time: &str) -> Run {
@@ -1963,7 +1968,11 @@ mod tests {
             command: "decide".into(),
         };
         let u = crate::lifecycle::LifecycleUpdate {
-            new: vec![(Identity::Text("id-a".into()), IssueId::derive("a"), "high")],
+            new: vec![(
+                Identity::Text("id-a".into()),
+                IssueId::derive("a"),
+                Severity::High,
+            )],
             ..Default::default()
         };
         let tx = s.conn.transaction().unwrap();
@@ -1981,7 +1990,11 @@ mod tests {
         assert_eq!(&*st.issues[0].3, "2026-11-01T00:00:00Z");
         // Prepared at the current version: used as it is.
         let u2 = crate::lifecycle::LifecycleUpdate {
-            new: vec![(Identity::Text("id-b".into()), IssueId::derive("b"), "low")],
+            new: vec![(
+                Identity::Text("id-b".into()),
+                IssueId::derive("b"),
+                Severity::Low,
+            )],
             ..Default::default()
         };
         let current_bytes = read_state(&s.conn, "p", "").unwrap();
@@ -2054,7 +2067,11 @@ mod tests {
         let db = dir.path().join("s.db");
         let mut s = Store::open(&db).unwrap();
         let u = crate::lifecycle::LifecycleUpdate {
-            new: vec![(Identity::Text("id-a".into()), IssueId::derive("a"), "high")],
+            new: vec![(
+                Identity::Text("id-a".into()),
+                IssueId::derive("a"),
+                Severity::High,
+            )],
             ..Default::default()
         };
         let first = s
