@@ -207,7 +207,7 @@ pub fn triage(run: &Run, history: &History, opts: &Options) -> Triaged {
     };
     for i in 0..n {
         let k = correlation.finding_issue[i] as usize;
-        notes.lifecycle.push(lifecycle.issues[k].status);
+        notes.lifecycle.push(lifecycle.statuses[k]);
         notes.vex.push(vex[k].as_ref().map(|v| v.status));
         notes.waived.push(waived.per_issue[k].is_some());
         notes.risk.push(risk.get(k).cloned());

@@ -123,18 +123,19 @@ pub struct Fixed {
     pub days_open: Option<f64>,
 }
 
-/// Lifecycle of one issue. The strings are shared with the correlation and
-/// the history, not copied: a 200k-issue run would otherwise copy each one
-/// several times.
+/// What an issue carries over from history: the identity it was recorded
+/// under (sticky across runs), its id and when it was first seen. Kept only
+/// for the issues that carry something: on a first run there is none, and
+/// a 200k-issue run does not hold 200k copies of what its issues say.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct IssueLifecycle {
-    /// Status.
-    pub status: Status,
+pub struct Carried {
+    /// The issue (index into `Correlation::issues`).
+    pub issue: u32,
     /// Identity (sticky across runs).
     pub identity: Identity,
     /// Issue id (sticky across runs).
     pub id: IssueId,
-    /// First seen (this run's time when new).
+    /// First seen.
     pub first_seen: Sym,
 }
 
@@ -156,8 +157,15 @@ pub struct LifecycleUpdate {
 pub struct Lifecycle {
     /// What was compared against.
     pub baseline: String,
-    /// Per issue, indexed like `Correlation::issues`.
-    pub issues: Vec<IssueLifecycle>,
+    /// Per issue, indexed like `Correlation::issues`: its status.
+    pub statuses: Vec<Status>,
+    /// What issues carry over, ascending by issue, for the issues whose
+    /// identity, id or first-seen time are not their own and this run's.
+    /// Every other issue keeps its identity and id, and was first seen
+    /// `now`.
+    pub carried: Vec<Carried>,
+    /// This run's time.
+    pub now: Sym,
     /// Issues open before and absent now.
     pub fixed: Vec<Fixed>,
 }
@@ -174,7 +182,8 @@ pub fn days_between(from: &str, to: &str) -> Option<f64> {
 /// Compare a correlated run with its history.
 pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, LifecycleUpdate) {
     let now: Sym = run.meta.time.as_str().into();
-    let mut out = Vec::with_capacity(c.issues.len());
+    let mut statuses = Vec::with_capacity(c.issues.len());
+    let mut carried = Vec::new();
     let mut update = LifecycleUpdate::default();
     // Every issue is new on a first run: reserve for all of them rather
     // than regrow and copy (capacity never written is never made resident).
@@ -188,8 +197,11 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
     let mut scratch = String::new();
     if track {
         seen_fps.reserve(c.issues.len());
+        // With history most issues carry something over (capacity that is
+        // never written is never made resident).
+        carried.reserve(c.issues.len());
     }
-    for is in &c.issues {
+    for (k, is) in c.issues.iter().enumerate() {
         // Sticky identity: the identity any member fingerprint was recorded
         // under (a single-fingerprint identity `fp X` names its fingerprint).
         let identity = if h.lookup(&is.identity, &mut scratch).is_some() {
@@ -201,13 +213,11 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
                 .map(Identity::Text)
                 .unwrap_or_else(|| is.identity.clone())
         };
-        let (status, id, first_seen) = match h.lookup(&identity, &mut scratch) {
-            Some(k) if k.fixed_at.is_none() => {
-                (Status::Unchanged, k.issue_id, k.first_seen.clone())
-            }
+        let (status, known) = match h.lookup(&identity, &mut scratch) {
+            Some(k) if k.fixed_at.is_none() => (Status::Unchanged, Some(k)),
             Some(k) => {
                 update.reintroduced.push(identity.clone());
-                (Status::Reintroduced, k.issue_id, k.first_seen.clone())
+                (Status::Reintroduced, Some(k))
             }
             None => {
                 let producer = producer_state(run, &is.members);
@@ -219,7 +229,7 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
                     _ => Status::New,
                 };
                 update.new.push((identity.clone(), is.id, is.severity));
-                (status, is.id, now.clone())
+                (status, None)
             }
         };
         // Only fingerprints the identity does not already name need storing;
@@ -239,12 +249,19 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
                 Identity::Text(t) => seen_texts.insert(t.clone()),
             };
         }
-        out.push(IssueLifecycle {
-            status,
-            identity,
-            id,
-            first_seen,
-        });
+        statuses.push(status);
+        let (id, first_seen) = match known {
+            Some(k) => (k.issue_id, k.first_seen.clone()),
+            None => (is.id, now.clone()),
+        };
+        if known.is_some() || identity != is.identity {
+            carried.push(Carried {
+                issue: k as u32,
+                identity,
+                id,
+                first_seen,
+            });
+        }
     }
     let mut fixed: Vec<Fixed> = h
         .known
@@ -272,7 +289,9 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
     (
         Lifecycle {
             baseline: h.source.clone(),
-            issues: out,
+            statuses,
+            carried,
+            now,
             fixed,
         },
         update,

@@ -731,24 +731,30 @@ impl Verdict {
         } = c;
         let Lifecycle {
             baseline,
-            issues: life_issues,
+            statuses: life_statuses,
+            carried,
+            now,
             fixed,
         } = triage.lifecycle;
         let mut components = triage.components.into_iter();
         let mut risk = triage.risk.into_iter();
-        let mut life_issues = life_issues.into_iter();
+        let mut carried = carried.into_iter().peekable();
         // Collected in place: `IssueVerdict` is no larger than `Issue` (the
         // test `issue_verdicts_reuse_the_issues_memory` keeps it so), and a
         // map over the vector's own iterator may reuse its buffer, so 200k
         // verdict issues take over the correlation's buffer instead of a
         // second one. A zip is never collected in place when its second
-        // iterator's items need dropping, hence `next()` on the lifecycle.
+        // iterator's items need dropping, hence `next_if` on what issues carry over.
         let issues: Vec<IssueVerdict> = c_issues
             .into_iter()
             .enumerate()
             .map_while(|(k, is)| {
-                let life = life_issues.next()?;
-                statuses[life.status as usize] += 1;
+                let status = *life_statuses.get(k)?;
+                statuses[status as usize] += 1;
+                let (id, identity, first_seen) = match carried.next_if(|c| c.issue as usize == k) {
+                    Some(c) => (c.id, c.identity, c.first_seen),
+                    None => (is.id, is.identity, now.clone()),
+                };
                 let decision = is
                     .members
                     .iter()
@@ -756,10 +762,10 @@ impl Verdict {
                     .max()
                     .unwrap_or_default();
                 Some(IssueVerdict {
-                    id: life.id,
-                    identity: life.identity,
-                    lifecycle: life.status,
-                    first_seen: life.first_seen,
+                    id,
+                    identity,
+                    lifecycle: status,
+                    first_seen,
                     severity: is.severity,
                     vulnerability: is.vulnerability,
                     tools: is.tools.into(),

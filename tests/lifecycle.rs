@@ -137,6 +137,58 @@ fn new_unchanged_fixed_reintroduced_through_the_store() {
 }
 
 #[test]
+fn only_issues_with_history_carry_anything_over() {
+    use fixops::lifecycle::{Carried, History, compare, history_from_issues};
+    let findings = || vec![finding("sqli", "app/db.py"), finding("xss", "app/web.py")];
+    let r1 = run("2026-11-01T00:00:00Z", findings());
+    let c1 = fixops::correlate::correlate(&r1, &Default::default());
+    let (life, update) = compare(&r1, &c1, &History::default());
+    // A first run: every issue is new, keeps its own identity and id, and
+    // nothing is held per issue beyond its status.
+    assert_eq!(life.statuses, vec![Status::New; 2]);
+    assert!(life.carried.is_empty());
+    assert_eq!(&*life.now, "2026-11-01T00:00:00Z");
+    assert_eq!(update.new.len(), 2);
+    assert_eq!(update.new[0].1, c1.issues[0].id);
+
+    // Recorded before under other ids: both are carried over.
+    let recorded: Vec<_> = c1
+        .issues
+        .iter()
+        .enumerate()
+        .map(|(k, is)| {
+            (
+                format!("I-00000000000{k}"),
+                is.identity.to_string(),
+                is.severity,
+                is.fingerprints.iter().map(|f| f.to_string()).collect(),
+            )
+        })
+        .collect();
+    let h = history_from_issues("baseline".into(), &recorded, "2026-10-01T00:00:00Z");
+    let r2 = run("2026-11-02T00:00:00Z", findings());
+    let c2 = fixops::correlate::correlate(&r2, &Default::default());
+    let (life, update) = compare(&r2, &c2, &h);
+    assert_eq!(life.statuses, vec![Status::Unchanged; 2]);
+    assert!(update.new.is_empty());
+    let carried: Vec<(u32, String, String)> = life
+        .carried
+        .iter()
+        .map(|c| (c.issue, c.id.to_string(), c.first_seen.to_string()))
+        .collect();
+    assert_eq!(
+        carried,
+        vec![
+            (0, "I-000000000000".into(), "2026-10-01T00:00:00Z".into()),
+            (1, "I-000000000001".into(), "2026-10-01T00:00:00Z".into()),
+        ]
+    );
+    assert_eq!(life.carried[1].identity, c2.issues[1].identity);
+    // The issue index sits in what would be padding.
+    assert!(size_of::<Carried>() <= 56, "{}", size_of::<Carried>());
+}
+
+#[test]
 fn another_branch_has_its_own_history() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("s.db")).unwrap();
