@@ -29,7 +29,7 @@ use std::path::Path;
 /// Bytes asked of the reader at a time.
 pub(crate) const READ_BYTES: usize = 1 << 20;
 
-/// Pieces, and piece bytes, per hand-over to the parsing thread.
+/// Pieces, and piece bytes, per hand-over to the building thread.
 const BATCH_PIECES: usize = 1024;
 const BATCH_BYTES: usize = 1 << 20;
 /// Hand-overs queued before the reading thread waits.
@@ -95,8 +95,8 @@ fn parse_pieces<'a>(text: &'a str, pieces: &[(Piece, usize, usize)]) -> Option<E
 
 /// Why the split stopped before the end of the log.
 enum Stop {
-    /// Not a log this path reads (or the parsing thread failed): read it
-    /// whole instead.
+    /// Not a log this path reads (or the building thread stopped): read
+    /// it whole instead.
     Unexpected,
     /// Reading failed.
     Io(std::io::Error),
@@ -177,7 +177,8 @@ fn build(
     b
 }
 
-/// The reading thread: bytes → pieces, following the log's outline.
+/// The reading thread: bytes → pieces, following the log's outline, and
+/// pieces → events, a batch at a time.
 struct Splitter<'a> {
     src: &'a mut dyn Read,
     /// Bytes read and not yet let go: `buf[..len]`.
