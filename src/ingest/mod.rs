@@ -261,29 +261,13 @@ pub fn read_file(
     let utf16 = head.starts_with(&[0xff, 0xfe])
         || head.starts_with(&[0xfe, 0xff])
         || utf16_guess(&head).is_some();
-    if gz {
-        if let Some(file) = gzip_sarif(path, &mut f, &head, size, role)? {
+    // SARIF is read as a stream when it is gzip-compressed or large; any
+    // other input, or a log the stream gives way on, is read whole (which
+    // reports what is wrong with it and where).
+    if gz || (!utf16 && size >= MAP_MIN_BYTES && head_is_sarif(&head)) {
+        if let Some(file) = stream_sarif(path, &mut f, &head, size, gz, role)? {
             return Ok(file);
         }
-        // Not a gzip-compressed SARIF log the stream reads: read it whole,
-        // which reports what is wrong with it and where.
-        f.seek(std::io::SeekFrom::Start(head.len() as u64))
-            .map_err(io)?;
-    }
-    if !gz && !utf16 && size >= MAP_MIN_BYTES && head_is_sarif(&head) {
-        if let Some((doc, sha256)) =
-            sarif::parse_stream(path, &mut f, &head, size, sarif::READ_BYTES).map_err(io)?
-        {
-            check_role(path, &doc, role)?;
-            return Ok(InputFile {
-                path: path.to_path_buf(),
-                sha256,
-                size,
-                documents: vec![doc],
-            });
-        }
-        // Not a log the stream reads: read it whole, which reports what is
-        // wrong with it and where.
         f.seek(std::io::SeekFrom::Start(head.len() as u64))
             .map_err(io)?;
     }
@@ -386,49 +370,49 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-/// A gzip-compressed SARIF log (whose first bytes on disk are `head`), read
-/// as a stream: inflated piece by piece and never held whole. `None` when
-/// the file is not one (not SARIF inside, UTF-16, a corrupt stream, over
-/// the input limit, or anything [`sarif::parse_stream`] gives way on): the
-/// caller then reads it whole.
-fn gzip_sarif(
+/// A SARIF log (whose first bytes on disk are `head`), gzip-compressed
+/// when `gz`, read as a stream: inflated and parsed piece by piece, never
+/// held whole, and digested as the bytes on disk. `None` when it is not one
+/// the stream reads (not SARIF inside, a corrupt or oversized gzip stream,
+/// a read error, anything [`sarif::parse_stream`] gives way on): the caller
+/// then reads it whole.
+fn stream_sarif(
     path: &Path,
     f: &mut std::fs::File,
     head: &[u8],
     size: u64,
+    gz: bool,
     role: Option<InputRole>,
 ) -> std::result::Result<Option<InputFile>, ReadError> {
     let mut raw = Hashing {
         inner: std::io::Cursor::new(head).chain(&mut *f),
         hash: Sha256::new(),
     };
-    let mut inflated = flate2::read::MultiGzDecoder::new(&mut raw).take(MAX_INPUT_BYTES + 1);
-    let mut first = vec![0u8; 8192];
-    let Ok(n) = read_up_to(&mut inflated, &mut first) else {
+    let read = sarif::READ_BYTES;
+    let doc = if gz {
+        let mut inflated = flate2::read::MultiGzDecoder::new(&mut raw).take(MAX_INPUT_BYTES + 1);
+        let mut first = vec![0u8; 8192];
+        let Ok(n) = read_up_to(&mut inflated, &mut first) else {
+            return Ok(None);
+        };
+        first.truncate(n);
+        if !head_is_sarif(&first) {
+            return Ok(None);
+        }
+        // Compressed JSON is typically a fifth to a tenth of its size.
+        let mut src = first.as_slice().chain(&mut inflated);
+        let doc = sarif::parse_stream(path, &mut src, size.saturating_mul(5), read);
+        if inflated.limit() == 0 {
+            return Ok(None);
+        }
+        doc
+    } else {
+        sarif::parse_stream(path, &mut raw, size, read)
+    };
+    let Ok(Some(doc)) = doc else {
         return Ok(None);
     };
-    first.truncate(n);
-    if first.is_empty() || looks_binary(&first) || utf16_guess(&first).is_some() {
-        return Ok(None);
-    }
-    if first.starts_with(&[0xff, 0xfe]) || first.starts_with(&[0xfe, 0xff]) {
-        return Ok(None);
-    }
-    if !head_is_sarif(&first) {
-        return Ok(None);
-    }
-    // Compressed JSON is typically a fifth to a tenth of its size.
-    let hint = size.saturating_mul(5);
-    let Ok(Some((doc, _inflated_digest))) =
-        sarif::parse_stream(path, &mut inflated, &first, hint, sarif::READ_BYTES)
-    else {
-        return Ok(None);
-    };
-    if inflated.limit() == 0 {
-        return Ok(None);
-    }
-    // The digest is of the bytes on disk: hash what the inflater left.
-    drop(inflated);
+    // The digest is of every byte on disk, also those the inflater left.
     if std::io::copy(&mut raw, &mut std::io::sink()).is_err() {
         return Ok(None);
     }

@@ -22,7 +22,6 @@ use super::{Builder, Event, Part, PartSeed, RawResult, RunCtx, SARIF_VERSION};
 use crate::ingest::Txt;
 use crate::model::Document;
 use serde::de::{DeserializeSeed, IgnoredAny};
-use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::Path;
 
@@ -110,9 +109,9 @@ impl From<std::io::Error> for Stop {
 
 type Split<T = ()> = std::result::Result<T, Stop>;
 
-/// Read a SARIF log from `src`, whose first bytes `head` were read already,
-/// into its [`Document`] and the SHA-256 (hex) of all its bytes. `size_hint`
-/// is the file's size.
+/// Read a SARIF log from `src` into its [`Document`]. `size_hint` is the
+/// log's size, or an estimate of it. (The caller digests the bytes it
+/// reads, compressed or not.)
 ///
 /// `Ok(None)` when the log is not one this path reads (see the module
 /// documentation): the caller reads it whole. `read_bytes` is the size of
@@ -120,24 +119,22 @@ type Split<T = ()> = std::result::Result<T, Stop>;
 pub(crate) fn parse_stream(
     path: &Path,
     src: &mut dyn Read,
-    head: &[u8],
     size_hint: u64,
     read_bytes: usize,
-) -> std::io::Result<Option<(Document, String)>> {
+) -> std::io::Result<Option<Document>> {
     let (split, built) = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(QUEUED);
         // Batch texts go back, emptied, to be filled again: a few buffers
         // serve the whole log, and none is freed on the other thread.
         let (back_tx, back_rx) = std::sync::mpsc::channel::<String>();
         let worker = scope.spawn(move || build(rx, back_tx, size_hint));
-        let mut s = Splitter::new(src, head, read_bytes.max(1), tx, back_rx);
+        let mut s = Splitter::new(src, read_bytes.max(1), tx, back_rx);
         let split = s.log().and_then(|()| s.flush());
-        let digest = hex::encode(std::mem::take(&mut s.hash).finalize());
         let version = s.version.take();
         drop(s);
-        (split.map(|()| (digest, version)), worker.join())
+        (split.map(|()| version), worker.join())
     });
-    let (digest, version) = match split {
+    let version = match split {
         Ok(done) => done,
         Err(Stop::Io(e)) => return Err(e),
         Err(Stop::Unexpected) => return Ok(None),
@@ -149,7 +146,7 @@ pub(crate) fn parse_stream(
         return Ok(None);
     }
     b.version = version;
-    Ok(b.finish(path).ok().map(|doc| (doc, digest)))
+    Ok(b.finish(path).ok())
 }
 
 /// The building thread: events → findings.
@@ -190,7 +187,6 @@ struct Splitter<'a> {
     mark: Option<usize>,
     read_bytes: usize,
     eof: bool,
-    hash: Sha256,
     tx: std::sync::mpsc::SyncSender<Parsed>,
     back: std::sync::mpsc::Receiver<String>,
     batch: Batch,
@@ -201,25 +197,18 @@ struct Splitter<'a> {
 impl<'a> Splitter<'a> {
     fn new(
         src: &'a mut dyn Read,
-        head: &[u8],
         read_bytes: usize,
         tx: std::sync::mpsc::SyncSender<Parsed>,
         back: std::sync::mpsc::Receiver<String>,
     ) -> Self {
-        let mut hash = Sha256::new();
-        hash.update(head);
-        let mut buf = head.to_vec();
-        let len = buf.len();
-        buf.resize(len.max(read_bytes), 0);
         Splitter {
             src,
-            buf,
-            len,
+            buf: vec![0; read_bytes],
+            len: 0,
             pos: 0,
             mark: None,
             read_bytes,
             eof: false,
-            hash,
             tx,
             back,
             batch: Batch::default(),
@@ -259,7 +248,6 @@ impl<'a> Splitter<'a> {
             self.eof = true;
             return Ok(false);
         }
-        self.hash.update(&self.buf[self.len..self.len + n]);
         self.len += n;
         Ok(true)
     }
@@ -524,14 +512,14 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
-    /// The streamed read of `bytes`, its first `head` bytes given as read.
-    fn streamed(bytes: &[u8], head: usize, read_bytes: usize) -> Option<(Document, String)> {
-        let head = head.min(bytes.len());
-        let mut rest = &bytes[head..];
+    /// The streamed read of `bytes`, from two readers chained after its
+    /// first `head` bytes (as the caller chains what it read first).
+    fn streamed(bytes: &[u8], head: usize, read_bytes: usize) -> Option<Document> {
+        let (first, rest) = bytes.split_at(head.min(bytes.len()));
+        let mut src = first.chain(rest);
         parse_stream(
             Path::new("log.sarif"),
-            &mut rest,
-            &bytes[..head],
+            &mut src,
             bytes.len() as u64,
             read_bytes,
         )
@@ -544,18 +532,16 @@ mod tests {
         super::super::parse(Path::new("log.sarif"), text)
     }
 
-    /// Both reads agree: the same document (and the digest of the bytes),
-    /// or the stream gives up where the whole read fails.
+    /// Both reads agree: the same document, or the stream gives up where
+    /// the whole read fails.
     fn assert_same(bytes: &[u8], read_sizes: &[usize]) -> bool {
         let expected = whole(bytes).ok();
-        let digest = hex::encode(Sha256::digest(bytes));
         for &n in read_sizes {
             for head in [0, 5] {
                 let got = streamed(bytes, head, n);
                 match (&expected, got) {
-                    (Some(doc), Some((d, sha))) => {
+                    (Some(doc), Some(d)) => {
                         assert_eq!(&d, doc, "read {n} bytes at a time, head {head}");
-                        assert_eq!(sha, digest);
                     }
                     (None, None) => {}
                     (e, g) => panic!(
@@ -701,8 +687,8 @@ mod tests {
                 Err(std::io::Error::other("disk on fire"))
             }
         }
-        let err = parse_stream(Path::new("x"), &mut Failing, b"{\"version\"", 100, 16)
-            .expect_err("an I/O error");
+        let mut src = b"{\"version\"".chain(Failing);
+        let err = parse_stream(Path::new("x"), &mut src, 100, 16).expect_err("an I/O error");
         assert_eq!(err.to_string(), "disk on fire");
     }
 }
