@@ -295,6 +295,12 @@ impl Store {
     /// its error is returned: `decide` writes its report meanwhile (on
     /// another core) and joins it here, so that a run whose report could not
     /// be produced is not recorded.
+    ///
+    /// Each blob is written as soon as it is encoded and freed once written,
+    /// so a large run's blobs are not all resident at once (the findings are
+    /// written while the issues and the next lifecycle state are encoded on
+    /// other cores). The run's row is written first, and its content digest
+    /// and chain hash, which cover every blob's digest, last.
     pub fn record_encoded(
         &mut self,
         run: &Run,
@@ -310,60 +316,25 @@ impl Store {
                 run.findings.len()
             )));
         }
-        // Serialize and hash the contents before taking the write lock; the
-        // next lifecycle state is encoded on a second core meanwhile.
-        let store_err = |message: String| Error::Store {
-            path: self.path.clone(),
-            message,
-        };
-        let state = match lifecycle {
-            Some(_) => {
-                let branch = run.meta.branch.as_deref().unwrap_or("");
-                let version = data_version(&self.conn).map_err(store_err)?;
-                Some((
-                    version,
-                    read_state(&self.conn, &run.meta.project, branch).map_err(store_err)?,
-                ))
-            }
-            None => None,
-        };
-        let (blobs, prepared) = std::thread::scope(|scope| {
-            let prepared = state.as_ref().zip(lifecycle).map(|((version, bytes), u)| {
-                scope.spawn(move || {
-                    encode_next_state(bytes, &run.meta, u).map(|data| PreparedState {
-                        data_version: *version,
-                        data,
-                    })
-                })
-            });
-            let blobs = run_blobs(run, findings, verdict);
-            // A failed preparation is redone inside the transaction.
-            let prepared = prepared.and_then(|h| h.join().ok()).and_then(Result::ok);
-            (blobs, prepared)
-        });
-        let blobs = blobs.map_err(store_err)?;
-        let inputs: Vec<(String, String)> = run
-            .inputs
-            .iter()
-            .map(|i| (i.path.to_string_lossy().into_owned(), i.sha256.clone()))
-            .collect();
-        let blob_digests: Vec<(&str, &str)> =
-            blobs.iter().map(|(k, _, d)| (*k, d.as_str())).collect();
-        let content_digest = content_digest(
-            &run.meta,
-            verdict.map(|v| (v.verdict.as_str(), v.policy.digest.as_str())),
-            &inputs,
-            &blob_digests,
-        );
         let path = self.path.clone();
-        let e = |e: rusqlite::Error| Error::Store {
+        let failed = |message: String| Error::Store {
             path: path.clone(),
-            message: format!("recording the run failed, nothing was written: {e}"),
+            message: format!("recording the run failed, nothing was written: {message}"),
         };
+        let e = |e: rusqlite::Error| failed(e.to_string());
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(e)?;
+        // The stored lifecycle state is read under the write lock: no other
+        // run can change it before this one commits, so concurrent runs
+        // merge rather than overwrite.
+        let m = &run.meta;
+        let branch = m.branch.as_deref().unwrap_or("");
+        let state = match lifecycle {
+            Some(_) => Some(read_state(&tx, &m.project, branch).map_err(&failed)?),
+            None => None,
+        };
         let prev: String = tx
             .query_row("SELECT hash FROM runs ORDER BY id DESC LIMIT 1", [], |r| {
                 r.get(0)
@@ -371,12 +342,12 @@ impl Store {
             .optional()
             .map_err(e)?
             .unwrap_or_else(|| GENESIS.to_string());
-        let hash = chain_hash(&prev, &content_digest);
-        let m = &run.meta;
+        // Digest and hash are set once every blob is written (the empty
+        // hash is never committed).
         tx.execute(
             "INSERT INTO runs (project, branch, time, command, verdict, exit_code, findings, components,
                                statements, policy_digest, content_digest, prev_hash, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, '', ?11, '')",
             params![
                 m.project,
                 m.branch,
@@ -388,69 +359,88 @@ impl Store {
                 run.components.len() as i64,
                 run.statements.len() as i64,
                 verdict.map(|v| v.policy.digest.as_str()),
-                content_digest,
                 prev,
-                hash
             ],
         )
         .map_err(e)?;
         let run_id = tx.last_insert_rowid();
-        {
-            let mut st = tx
-                .prepare(
-                    "INSERT INTO inputs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                )
-                .map_err(e)?;
-            for (i, inp) in run.inputs.iter().enumerate() {
-                let formats: Vec<&str> = inp.formats.iter().map(|f| f.as_str()).collect();
-                let producers: Vec<String> = inp
-                    .producers
-                    .iter()
-                    .map(|t| match &t.version {
-                        Some(v) => format!("{}@{v}", t.name),
-                        None => t.name.to_string(),
-                    })
-                    .collect();
-                st.execute(params![
-                    run_id,
-                    i as i64,
-                    inp.path.to_string_lossy(),
-                    inp.sha256,
-                    inp.size as i64,
-                    formats.join(","),
-                    inp.spec_versions.join(","),
-                    producers.join(","),
-                    inp.findings as i64,
-                    inp.components as i64,
-                    inp.relationships as i64,
-                    inp.statements as i64
-                ])
-                .map_err(e)?;
-            }
-        }
-        {
+        insert_inputs(&tx, run_id, run).map_err(e)?;
+        let digests = std::thread::scope(|scope| {
+            let next_state = state
+                .as_ref()
+                .zip(lifecycle)
+                .map(|(bytes, u)| scope.spawn(move || encode_next_state(bytes, m, u)));
+            // The issues are the larger part of the verdict: encoded on a
+            // second core while the findings are written.
+            let mut issues = verdict.map(|v| {
+                scope.spawn(move || {
+                    pack_json(&SeqOf(|| v.issue_records())).map(|(d, s)| ("issues", d, s))
+                })
+            });
             let mut st = tx
                 .prepare(
                     "INSERT INTO run_blobs (run_id, kind, sha256, data) VALUES (?1, ?2, ?3, ?4)",
                 )
                 .map_err(e)?;
-            for (kind, data, digest) in &blobs {
+            let mut digests: Vec<(&'static str, String)> = Vec::new();
+            let mut put = |(kind, data, digest): Blob| -> Result<()> {
                 insert_blob(
                     &tx,
                     &mut st,
                     params![run_id, kind, digest],
                     "run_blobs",
-                    data,
+                    &data,
                 )
                 .map_err(e)?;
+                digests.push((kind, digest));
+                Ok(())
+            };
+            put(("findings", findings.data, findings.digest))?;
+            for kind in BLOB_ORDER {
+                if kind == "issues"
+                    && let Some(h) = issues.take()
+                {
+                    let blob = h
+                        .join()
+                        .unwrap_or_else(|_| Err("encoding the issues failed".into()));
+                    put(blob.map_err(&failed)?)?;
+                } else if let Some(blob) = encode_blob(kind, run, verdict) {
+                    put(blob.map_err(&failed)?)?;
+                }
             }
-        }
-        if let Some(u) = lifecycle {
-            apply_lifecycle(&tx, run_id, &run.meta, u, prepared).map_err(|m| Error::Store {
-                path: self.path.clone(),
-                message: format!("recording the lifecycle failed, nothing was written: {m}"),
-            })?;
-        }
+            if let (Some(h), Some(u)) = (next_state, lifecycle) {
+                let data = h
+                    .join()
+                    .unwrap_or_else(|_| Err("encoding the lifecycle state failed".into()))
+                    .map_err(&failed)?;
+                write_lifecycle(&tx, run_id, m, u, &data).map_err(|m| Error::Store {
+                    path: path.clone(),
+                    message: format!("recording the lifecycle failed, nothing was written: {m}"),
+                })?;
+            }
+            Ok::<_, Error>(digests)
+        })?;
+        let mut digests = digests;
+        digests.sort_by_key(|(kind, _)| BLOB_ORDER.iter().position(|k| k == kind));
+        let inputs: Vec<(String, String)> = run
+            .inputs
+            .iter()
+            .map(|i| (i.path.to_string_lossy().into_owned(), i.sha256.clone()))
+            .collect();
+        let blob_digests: Vec<(&str, &str)> =
+            digests.iter().map(|(k, d)| (*k, d.as_str())).collect();
+        let content_digest = content_digest(
+            m,
+            verdict.map(|v| (v.verdict.as_str(), v.policy.digest.as_str())),
+            &inputs,
+            &blob_digests,
+        );
+        let hash = chain_hash(&prev, &content_digest);
+        tx.execute(
+            "UPDATE runs SET content_digest = ?1, hash = ?2 WHERE id = ?3",
+            params![content_digest, hash, run_id],
+        )
+        .map_err(e)?;
         // Dropping the transaction on failure rolls it back.
         before_commit()?;
         tx.commit().map_err(e)?;
@@ -553,19 +543,7 @@ impl Store {
                 intact &= hex::encode(Sha256::digest(&data)) == sha;
                 blobs.push((kind, sha));
             }
-            let order = |k: &str| {
-                [
-                    "findings",
-                    "components",
-                    "statements",
-                    "verdict",
-                    "issues",
-                    "outcomes",
-                ]
-                .iter()
-                .position(|x| *x == k)
-            };
-            blobs.sort_by_key(|(k, _)| order(k));
+            blobs.sort_by_key(|(k, _)| BLOB_ORDER.iter().position(|x| x == k));
             let blob_refs: Vec<(&str, &str)> = blobs
                 .iter()
                 .map(|(k, s)| (k.as_str(), s.as_str()))
@@ -1063,43 +1041,66 @@ impl<'a> StoredFinding<'a> {
     }
 }
 
-fn run_blobs(
+/// A run's blobs in the order their digests enter its content digest.
+const BLOB_ORDER: [&str; 6] = [
+    "findings",
+    "components",
+    "statements",
+    "verdict",
+    "issues",
+    "outcomes",
+];
+
+/// The run's blob `kind`, encoded; `None` for the findings and the issues
+/// (encoded on other cores) and for the verdict's blobs of a run without one.
+fn encode_blob(
+    kind: &'static str,
     run: &Run,
-    findings: EncodedFindings,
     verdict: Option<&Verdict>,
-) -> std::result::Result<Vec<Blob>, String> {
-    let enc = |kind: &'static str, v: &dyn erased::Ser| -> std::result::Result<Blob, String> {
-        let (data, digest) = pack_json(v)?;
-        Ok((kind, data, digest))
+) -> Option<std::result::Result<Blob, String>> {
+    let packed = match (kind, verdict) {
+        ("components", _) => pack_json(&SeqOf(|| run.components.iter().map(|(i, c)| (i, c)))),
+        ("statements", _) => pack_json(&SeqOf(|| run.statements.iter().map(|(i, s)| (i, s)))),
+        ("verdict", Some(v)) => pack_json(&v.summary()),
+        // Each finding's issue (index into the issues blob) and decision.
+        ("outcomes", Some(v)) => {
+            pack_json(&SeqOf(|| v.outcomes.iter().map(|o| (o.issue, o.decision))))
+        }
+        _ => return None,
     };
-    let mut out = vec![("findings", findings.data, findings.digest)];
-    let components: Vec<_> = run.components.iter().map(|(i, c)| (i, c)).collect();
-    out.push(enc("components", &components)?);
-    let statements: Vec<_> = run.statements.iter().map(|(i, s)| (i, s)).collect();
-    out.push(enc("statements", &statements)?);
-    if let Some(v) = verdict {
-        // The issues are the larger part: encode them on a second core.
-        let (issues, rest) = std::thread::scope(|scope| {
-            let issues = scope.spawn(|| enc("issues", &SeqOf(|| v.issue_records())));
-            let rest = (|| {
-                Ok::<_, String>([
-                    enc("verdict", &v.summary())?,
-                    // Each finding's issue (index into the issues blob) and decision.
-                    enc(
-                        "outcomes",
-                        &SeqOf(|| v.outcomes.iter().map(|o| (o.issue, o.decision))),
-                    )?,
-                ])
-            })();
-            (issues.join(), rest)
-        });
-        let issues = issues.map_err(|_| "encoding the issues failed".to_string())??;
-        let [summary, outcomes] = rest?;
-        out.push(summary);
-        out.push(issues);
-        out.push(outcomes);
+    Some(packed.map(|(data, digest)| (kind, data, digest)))
+}
+
+/// The run's inputs, with their digests.
+fn insert_inputs(tx: &rusqlite::Transaction<'_>, run_id: i64, run: &Run) -> rusqlite::Result<()> {
+    let mut st = tx
+        .prepare("INSERT INTO inputs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?;
+    for (i, inp) in run.inputs.iter().enumerate() {
+        let formats: Vec<&str> = inp.formats.iter().map(|f| f.as_str()).collect();
+        let producers: Vec<String> = inp
+            .producers
+            .iter()
+            .map(|t| match &t.version {
+                Some(v) => format!("{}@{v}", t.name),
+                None => t.name.to_string(),
+            })
+            .collect();
+        st.execute(params![
+            run_id,
+            i as i64,
+            inp.path.to_string_lossy(),
+            inp.sha256,
+            inp.size as i64,
+            formats.join(","),
+            inp.spec_versions.join(","),
+            producers.join(","),
+            inp.findings as i64,
+            inp.components as i64,
+            inp.relationships as i64,
+            inp.statements as i64
+        ])?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Stored blobs are LZ4-compressed JSON, a quarter of the bytes for SQLite
@@ -1327,12 +1328,6 @@ fn read_blob(
     Ok(Some(data))
 }
 
-/// SQLite's `data_version`: changes when another connection commits.
-fn data_version(conn: &Connection) -> std::result::Result<i64, String> {
-    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
-        .map_err(|e| e.to_string())
-}
-
 fn read_state(
     conn: &Connection,
     project: &str,
@@ -1496,33 +1491,16 @@ impl<W: std::io::Write> JsonList<W> {
     }
 }
 
-/// A lifecycle state encoded before the recording transaction, with the
-/// store's `data_version` it was read at.
-struct PreparedState {
-    data_version: i64,
-    data: Packed,
-}
-
-/// Apply a lifecycle delta to the stored state, inside the recording
-/// transaction (so two concurrent runs merge rather than overwrite). The
-/// state encoded beforehand is used when no other connection has committed
-/// since it was read; otherwise it is read and merged again here.
-fn apply_lifecycle(
+/// Write a run's next lifecycle state (encoded from the state read inside
+/// the recording transaction) and the fix durations it observed.
+fn write_lifecycle(
     tx: &rusqlite::Transaction<'_>,
     run_id: i64,
     meta: &crate::run::RunMeta,
     u: &crate::lifecycle::LifecycleUpdate,
-    prepared: Option<PreparedState>,
+    data: &Packed,
 ) -> std::result::Result<(), String> {
     let branch = meta.branch.as_deref().unwrap_or("");
-    let now = data_version(tx)?;
-    let data = match prepared {
-        Some(p) if p.data_version == now => p.data,
-        _ => {
-            let bytes = read_state(tx, &meta.project, branch)?;
-            encode_next_state(&bytes, meta, u)?
-        }
-    };
     let mut st = tx
         .prepare(
             "INSERT OR REPLACE INTO lifecycle_state (project, branch, data) VALUES (?1, ?2, ?3)",
@@ -1533,7 +1511,7 @@ fn apply_lifecycle(
         &mut st,
         params![meta.project, branch],
         "lifecycle_state",
-        &data,
+        data,
     )
     .map_err(|e| e.to_string())?;
     let mut dur = tx
@@ -1958,62 +1936,45 @@ mod tests {
     }
 
     #[test]
-    fn a_lifecycle_state_prepared_before_another_commit_is_merged_again() {
+    fn runs_recorded_through_two_handles_merge_their_lifecycles() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
-        let meta = crate::run::RunMeta {
-            project: "p".into(),
-            branch: None,
-            time: "2026-11-01T00:00:00Z".into(),
-            command: "decide".into(),
-        };
-        let u = crate::lifecycle::LifecycleUpdate {
-            new: vec![(
-                Identity::Text("id-a".into()),
-                IssueId::derive("a"),
-                Severity::High,
-            )],
+        let db = dir.path().join("s.db");
+        // Both handles are open before either records: the second must merge
+        // into the state the first committed, not the one it could have seen
+        // when it opened.
+        let mut a = Store::open(&db).unwrap();
+        let mut b = Store::open(&db).unwrap();
+        let new = |id: &str, sev| crate::lifecycle::LifecycleUpdate {
+            new: vec![(Identity::Text(id.into()), IssueId::derive(id), sev)],
             ..Default::default()
         };
-        let tx = s.conn.transaction().unwrap();
-        // Prepared at an older data_version: ignored, the state is rebuilt.
-        let stale = PreparedState {
-            data_version: data_version(&tx).unwrap() - 1,
-            data: Packed::of(b"not a state").0,
-        };
-        apply_lifecycle(&tx, 1, &meta, &u, Some(stale)).unwrap();
-        tx.commit().unwrap();
-        let bytes = read_state(&s.conn, "p", "").unwrap();
-        let st = bytes.parse("p").unwrap();
-        assert_eq!(st.issues.len(), 1);
-        assert_eq!(&*st.issues[0].0, "id-a");
-        assert_eq!(&*st.issues[0].3, "2026-11-01T00:00:00Z");
-        // Prepared at the current version: used as it is.
-        let u2 = crate::lifecycle::LifecycleUpdate {
-            new: vec![(
-                Identity::Text("id-b".into()),
-                IssueId::derive("b"),
-                Severity::Low,
-            )],
-            ..Default::default()
-        };
-        let current_bytes = read_state(&s.conn, "p", "").unwrap();
-        let tx = s.conn.transaction().unwrap();
-        let fresh = PreparedState {
-            data_version: data_version(&tx).unwrap(),
-            data: encode_next_state(&current_bytes, &meta, &u2).unwrap(),
-        };
-        apply_lifecycle(&tx, 2, &meta, &u2, Some(fresh)).unwrap();
-        tx.commit().unwrap();
-        let bytes = read_state(&s.conn, "p", "").unwrap();
-        let ids: Vec<String> = bytes
-            .parse("p")
-            .unwrap()
-            .issues
-            .into_iter()
-            .map(|e| e.0.to_string())
+        assert!(b.history("p", None).unwrap().known.is_empty());
+        a.record(
+            &empty_run("2026-01-01T00:00:00Z"),
+            None,
+            Some(&new("id-a", Severity::High)),
+        )
+        .unwrap();
+        b.record(
+            &empty_run("2026-01-02T00:00:00Z"),
+            None,
+            Some(&new("id-b", Severity::Low)),
+        )
+        .unwrap();
+        let st = read_state(&a.conn, "p", "").unwrap();
+        let issues = st.parse("p").unwrap().issues;
+        let seen: Vec<(String, String)> = issues
+            .iter()
+            .map(|e| (e.0.to_string(), e.3.to_string()))
             .collect();
-        assert_eq!(ids, ["id-a", "id-b"]);
+        assert_eq!(
+            seen,
+            [
+                ("id-a".to_string(), "2026-01-01T00:00:00Z".to_string()),
+                ("id-b".to_string(), "2026-01-02T00:00:00Z".to_string())
+            ]
+        );
+        assert_eq!(a.verify_chain().unwrap(), Ok(2));
     }
 
     #[test]
