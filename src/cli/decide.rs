@@ -199,9 +199,10 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
     // The findings are final now: the store encodes them on a second core
     // while the gate runs.
     let (decided, encoded) = std::thread::scope(|scope| {
-        let encoding = store
-            .is_some()
-            .then(|| scope.spawn(|| fixops::evidence::store::EncodedFindings::encode(&run)));
+        let encoding = store.is_some().then(|| {
+            let (run, db) = (&run, ctx.db.as_path());
+            scope.spawn(move || fixops::evidence::store::EncodedFindings::encode_beside(run, db))
+        });
         let decided = fixops::gate::decide_prepared(&run, &history, &mut policy, &opts);
         let encoded = encoding.map(|h| {
             h.join()
