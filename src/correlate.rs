@@ -205,6 +205,12 @@ impl PartialEq for Identity {
 
 impl Eq for Identity {}
 
+impl std::hash::Hash for Identity {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.key().hash(h);
+    }
+}
+
 impl std::fmt::Display for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (prefix, rest) = self.parts();
