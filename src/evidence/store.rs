@@ -365,7 +365,7 @@ impl Store {
         .map_err(e)?;
         let run_id = tx.last_insert_rowid();
         insert_inputs(&tx, run_id, run).map_err(e)?;
-        let digests = std::thread::scope(|scope| {
+        let mut digests = std::thread::scope(|scope| {
             // The two large blobs besides the findings, the next lifecycle
             // state and the issues, are encoded on other cores while the
             // findings are written, each into a temporary file beside the
@@ -423,7 +423,6 @@ impl Store {
             }
             Ok::<_, Error>(digests)
         })?;
-        let mut digests = digests;
         digests.sort_by_key(|(kind, _)| BLOB_ORDER.iter().position(|k| k == kind));
         let inputs: Vec<(String, String)> = run
             .inputs
@@ -1039,15 +1038,14 @@ impl EncodedFindings {
     }
 
     fn encode_into(run: &Run, out: Packed) -> std::result::Result<EncodedFindings, String> {
-        let data = pack_into(out, |w| {
-            let all = SeqOf(|| {
+        let (data, digest) = pack_json_into(
+            out,
+            &SeqOf(|| {
                 run.findings.iter().enumerate().map(|(i, f)| {
                     StoredFinding::of(f, run.finding_input.get(i).copied().unwrap_or(0))
                 })
-            });
-            serde_json::to_writer(w, &all).map_err(|e| e.to_string())
-        })?;
-        let digest = data.digest();
+            }),
+        )?;
         Ok(EncodedFindings {
             data,
             digest,
@@ -1182,7 +1180,7 @@ fn insert_inputs(tx: &rusqlite::Transaction<'_>, run_id: i64, run: &Run) -> rusq
 
 /// Stored blobs are LZ4-compressed JSON, a quarter of the bytes for SQLite
 /// and its WAL to write. Written as LZ4 frames, streamed from the
-/// serializer (see [`erased::Ser::pack`]); blobs of stores written before
+/// serializer (see [`erased::Ser::pack_into`]); blobs of stores written before
 /// that are size-prefixed LZ4 blocks, and are still read.
 fn pack_json(v: &dyn erased::Ser) -> std::result::Result<(Packed, String), String> {
     pack_json_into(Packed::default(), v)
