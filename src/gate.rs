@@ -332,9 +332,7 @@ fn score_issues(
         facts.ids.clear();
         // The key is written into one reused buffer; only new keys are kept.
         key.clear();
-        if serde_json::to_writer(&mut key, &(&facts, &lookup)).is_err() {
-            key.clear();
-        }
+        score_key(&mut key, &facts, &lookup);
         let idx = match cache.get(key.as_slice()) {
             Some(&idx) => idx,
             None => {
@@ -355,6 +353,90 @@ fn score_issues(
         assessments,
         risk: out,
         components,
+    }
+}
+
+/// Write what decides an assessment into `out`: equal bytes if and only if
+/// equal facts and intelligence. Every field is tagged or length-prefixed,
+/// so no two different inputs write the same bytes.
+fn score_key(out: &mut Vec<u8>, facts: &IssueFacts, lookup: &crate::enrich::intel::Lookup) {
+    fn text(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
+    }
+    fn opt_text(out: &mut Vec<u8>, s: Option<&str>) {
+        match s {
+            Some(s) => {
+                out.push(1);
+                text(out, s);
+            }
+            None => out.push(0),
+        }
+    }
+    fn list<T: AsRef<str>>(out: &mut Vec<u8>, items: &[T]) {
+        out.extend_from_slice(&(items.len() as u64).to_le_bytes());
+        for i in items {
+            text(out, i.as_ref());
+        }
+    }
+    // Destructured, so that a new field cannot be left out of the key.
+    let IssueFacts {
+        ids,
+        cvss_vectors,
+        severity,
+        score,
+        cwes,
+        category,
+        depth,
+        direct,
+        service,
+        vex_status,
+        exploit_maturity,
+        public_exploit,
+        ssvc_overrides,
+    } = facts;
+    list(out, ids);
+    list(out, cvss_vectors);
+    out.push(*severity as u8);
+    match score {
+        Some(s) => {
+            out.push(1);
+            out.extend_from_slice(&s.to_bits().to_le_bytes());
+        }
+        None => out.push(0),
+    }
+    list(out, cwes);
+    out.push(*category as u8);
+    match depth {
+        Some(d) => {
+            out.push(1);
+            out.extend_from_slice(&d.to_le_bytes());
+        }
+        None => out.push(0),
+    }
+    out.push(match direct {
+        None => 0,
+        Some(false) => 1,
+        Some(true) => 2,
+    });
+    opt_text(out, service.as_deref());
+    out.push(vex_status.map_or(0, |v| v as u8 + 1));
+    opt_text(out, exploit_maturity.as_deref());
+    out.push(u8::from(*public_exploit));
+    out.extend_from_slice(&(ssvc_overrides.len() as u64).to_le_bytes());
+    for (k, v) in ssvc_overrides {
+        text(out, k);
+        text(out, v);
+    }
+    // Intelligence is rare per issue: encoded in full when present.
+    if lookup.kev.is_none() && lookup.epss.is_none() {
+        out.push(0);
+    } else {
+        out.push(1);
+        match serde_json::to_vec(lookup) {
+            Ok(json) => text(out, &String::from_utf8_lossy(&json)),
+            Err(_) => text(out, &format!("{lookup:?}")),
+        }
     }
 }
 
@@ -429,4 +511,94 @@ pub fn decide_prepared(
         update: t.update,
         timings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrich::intel::{EpssFacts, Lookup};
+    use crate::model::Severity;
+    use crate::score::bayes::Category;
+
+    fn facts() -> IssueFacts {
+        IssueFacts {
+            ids: Vec::new(),
+            cvss_vectors: vec!["CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".into()],
+            severity: Severity::High,
+            score: Some(8.1),
+            cwes: vec![crate::model::Sym::from("CWE-79")],
+            category: Category::Sast,
+            depth: None,
+            direct: None,
+            service: Some("shop".into()),
+            vex_status: None,
+            exploit_maturity: None,
+            public_exploit: false,
+            ssvc_overrides: Default::default(),
+        }
+    }
+
+    fn key(f: &IssueFacts, l: &Lookup) -> Vec<u8> {
+        let mut out = Vec::new();
+        score_key(&mut out, f, l);
+        out
+    }
+
+    #[test]
+    fn score_keys_are_equal_exactly_when_the_facts_are() {
+        let none = Lookup::default();
+        let base = key(&facts(), &none);
+        assert_eq!(base, key(&facts(), &none));
+        type Change = fn(&mut IssueFacts);
+        let changes: &[Change] = &[
+            |f| f.ids.push("CVE-2024-0001".into()),
+            |f| f.cvss_vectors.clear(),
+            |f| f.severity = Severity::Critical,
+            |f| f.score = None,
+            |f| f.score = Some(8.2),
+            |f| f.cwes.push("CWE-89".into()),
+            |f| f.category = Category::Iac,
+            |f| f.depth = Some(0),
+            |f| f.direct = Some(false),
+            |f| f.direct = Some(true),
+            |f| f.service = None,
+            |f| f.service = Some(String::new()),
+            |f| f.vex_status = Some(crate::model::VexStatus::NotAffected),
+            |f| f.exploit_maturity = Some("poc".into()),
+            |f| f.public_exploit = true,
+            |f| {
+                f.ssvc_overrides.insert("Exposure".into(), "open".into());
+            },
+            // A string moved from one field to its neighbour.
+            |f| {
+                f.cvss_vectors.clear();
+                f.cwes
+                    .push("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".into());
+            },
+        ];
+        let mut seen = std::collections::HashSet::new();
+        seen.insert(base.clone());
+        for (i, change) in changes.iter().enumerate() {
+            let mut f = facts();
+            change(&mut f);
+            assert!(seen.insert(key(&f, &none)), "change {i} collides");
+        }
+        let epss = |p: f64| Lookup {
+            kev: None,
+            epss: Some(EpssFacts {
+                cve: String::new(),
+                epss: p,
+                percentile: 0.5,
+                snapshot: crate::enrich::intel::SnapshotRef {
+                    source: "FIRST EPSS",
+                    id: 1,
+                    version: None,
+                    date: None,
+                },
+            }),
+        };
+        assert_ne!(key(&facts(), &epss(0.1)), base);
+        assert_ne!(key(&facts(), &epss(0.1)), key(&facts(), &epss(0.2)));
+        assert_eq!(key(&facts(), &epss(0.1)), key(&facts(), &epss(0.1)));
+    }
 }

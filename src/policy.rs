@@ -523,7 +523,11 @@ pub fn category(f: &Finding) -> &'static str {
     if f.vulnerability.is_some() {
         return "sca";
     }
-    let tool = f.tool.name.to_ascii_lowercase();
+    let tool = f.tool.name.as_bytes();
+    let in_tool = |t: &str| {
+        tool.windows(t.len())
+            .any(|w| w.eq_ignore_ascii_case(t.as_bytes()))
+    };
     let has_tag = |t: &str| f.tags().iter().any(|x| x.eq_ignore_ascii_case(t));
     // CWE-798 hard-coded credentials, CWE-259 hard-coded password, CWE-321
     // hard-coded cryptographic key: a leaked secret, whoever reported it.
@@ -531,8 +535,8 @@ pub fn category(f: &Finding) -> &'static str {
         .cwes
         .iter()
         .any(|c| matches!(&**c, "CWE-798" | "CWE-259" | "CWE-321"));
-    if tool.contains("gitleaks")
-        || tool.contains("trufflehog")
+    if in_tool("gitleaks")
+        || in_tool("trufflehog")
         || has_tag("secret")
         || has_tag("secrets")
         || secret_cwe
@@ -540,7 +544,7 @@ pub fn category(f: &Finding) -> &'static str {
         "secret"
     } else if ["checkov", "tfsec", "kics", "terrascan", "trivy-config"]
         .iter()
-        .any(|t| tool.contains(t))
+        .any(|t| in_tool(t))
         || has_tag("iac")
         || has_tag("terraform")
     {
@@ -660,5 +664,57 @@ impl PolicyInput {
         key.strip_prefix('c')
             .and_then(|n| n.parse::<usize>().ok())
             .filter(|&n| n < self.classes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::category;
+    use crate::model::{Finding, Fingerprint, RuleMeta, Sym, Tool, VulnerabilityRef};
+    use std::sync::Arc;
+
+    fn finding(tool: &str, tags: &[&str], cwes: &[&str]) -> Finding {
+        let mut f = Finding::new(
+            Tool {
+                name: Arc::from(tool),
+                version: None,
+            },
+            None,
+            "m".to_string(),
+            Fingerprint::for_code("r", "p", "b", crate::model::FingerprintSource::Message),
+        );
+        f.meta = RuleMeta {
+            tags: tags.iter().map(|t| Sym::from(*t)).collect(),
+            ..Default::default()
+        }
+        .shared();
+        f.cwes = cwes.iter().map(|c| Sym::from(*c)).collect();
+        f
+    }
+
+    #[test]
+    fn categories_from_tool_tags_cwes_and_vulnerability() {
+        assert_eq!(category(&finding("Gitleaks", &[], &[])), "secret");
+        assert_eq!(category(&finding("TruffleHog OSS", &[], &[])), "secret");
+        assert_eq!(category(&finding("Semgrep", &["SECRETS"], &[])), "secret");
+        assert_eq!(category(&finding("CodeQL", &[], &["CWE-798"])), "secret");
+        // A secret CWE wins over an IaC tool.
+        assert_eq!(category(&finding("Checkov", &[], &["CWE-259"])), "secret");
+        assert_eq!(category(&finding("checkov", &[], &[])), "iac");
+        assert_eq!(category(&finding("Trivy-Config", &[], &[])), "iac");
+        assert_eq!(category(&finding("Semgrep", &["Terraform"], &[])), "iac");
+        assert_eq!(
+            category(&finding("Semgrep", &["security"], &["CWE-79"])),
+            "sast"
+        );
+        // Tool names shorter than a needle, and partial needles, do not match.
+        assert_eq!(category(&finding("kic", &[], &[])), "sast");
+        assert_eq!(category(&finding("", &[], &[])), "sast");
+        let mut sca = finding("Gitleaks", &["secret"], &[]);
+        sca.vulnerability = Some(Box::new(VulnerabilityRef {
+            id: "CVE-2024-0001".into(),
+            ..Default::default()
+        }));
+        assert_eq!(category(&sca), "sca");
     }
 }
