@@ -223,7 +223,7 @@ impl Serialize for Identity {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         match self {
             Identity::Text(t) => s.serialize_str(t),
-            Identity::Fingerprint(_) => s.collect_str(self),
+            Identity::Fingerprint(f) => crate::model::serialize_concat(s, &["fp ", f]),
         }
     }
 }
@@ -303,7 +303,7 @@ impl std::fmt::Debug for IssueId {
 
 impl Serialize for IssueId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        crate::model::serialize_concat(s, &["I-", self.digits()])
     }
 }
 

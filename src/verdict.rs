@@ -208,7 +208,10 @@ impl std::fmt::Display for LocationLabel<'_> {
 impl Serialize for LocationLabel<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self.line {
-            Some(_) => s.collect_str(self),
+            Some(line) => crate::model::serialize_concat(
+                s,
+                &[self.uri, ":", itoa::Buffer::new().format(line)],
+            ),
             None => s.serialize_str(self.uri),
         }
     }
@@ -237,7 +240,7 @@ impl Serialize for PackageLabel<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             PackageLabel::Purl(p) | PackageLabel::Name(p, None) => s.serialize_str(p),
-            PackageLabel::Name(..) => s.collect_str(self),
+            PackageLabel::Name(n, Some(v)) => crate::model::serialize_concat(s, &[n, "@", v]),
         }
     }
 }
