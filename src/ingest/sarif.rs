@@ -527,6 +527,21 @@ struct RawResult<'a> {
     taxa: Option<Vec<RawDescriptorRef<'a>>>,
     #[serde(borrow)]
     properties: Option<&'a RawValue>,
+    /// The property bag, read where the result was parsed (see
+    /// [`RawResult::read_properties`]), not on the thread that builds
+    /// findings (the busier of the two): what it says when not empty, and
+    /// its compact text.
+    #[serde(skip)]
+    props: Option<(Option<Box<PropInfo>>, Option<String>)>,
+}
+
+impl RawResult<'_> {
+    /// Read the property bag now.
+    fn read_properties(&mut self) {
+        let info = read_props(self.properties);
+        let info = (info != PropInfo::default()).then(|| Box::new(info));
+        self.props = Some((info, compact_props(self.properties)));
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -730,7 +745,8 @@ impl<'de> Visitor<'de> for ResultsSeed<'_, 'de> {
         d.deserialize_seq(self)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
-        while let Some(raw) = seq.next_element::<RawResult<'de>>()? {
+        while let Some(mut raw) = seq.next_element::<RawResult<'de>>()? {
+            raw.read_properties();
             self.0.push(Event::Result(raw));
         }
         Ok(())
@@ -742,7 +758,7 @@ impl<'de> Visitor<'de> for ResultsSeed<'_, 'de> {
 // ---------------------------------------------------------------------------
 
 /// What fixops reads from a property bag (`properties`, §3.8).
-#[derive(Default)]
+#[derive(Default, PartialEq)]
 struct PropInfo {
     /// `security-severity` as written (string or number).
     score: Option<String>,
@@ -755,7 +771,7 @@ struct PropInfo {
 }
 
 /// Package facts found in properties or text.
-#[derive(Default, Clone)]
+#[derive(Default, Clone, PartialEq)]
 struct PkgHints {
     name: Option<String>,
     version: Option<String>,
@@ -1441,7 +1457,10 @@ fn convert_result(
         }
     }
 
-    let props = read_props(raw.properties);
+    let (props, properties) = match raw.props {
+        Some((info, compact)) => (info.map(|i| *i).unwrap_or_default(), compact),
+        None => (read_props(raw.properties), compact_props(raw.properties)),
+    };
     let mut cwes = Vec::new();
     let mut tags = Vec::new();
     for t in &props.tags {
@@ -1500,7 +1519,7 @@ fn convert_result(
             .map_or(0, |c| u32::try_from(c.len()).unwrap_or(u32::MAX)),
         cwes: cwes.into(),
         vulnerability: None,
-        properties: compact_props(raw.properties).map(String::into_boxed_str),
+        properties: properties.map(String::into_boxed_str),
     };
     (finding, p)
 }

@@ -82,7 +82,11 @@ fn parse_pieces<'a>(text: &'a str, pieces: &[(Piece, usize, usize)]) -> Option<E
                 de.end().ok()?;
                 event
             }
-            Piece::Result => Event::Result(serde_json::from_str::<RawResult<'_>>(text).ok()?),
+            Piece::Result => {
+                let mut raw = serde_json::from_str::<RawResult<'_>>(text).ok()?;
+                raw.read_properties();
+                Event::Result(raw)
+            }
             Piece::Other => {
                 serde_json::from_str::<IgnoredAny>(text).ok()?;
                 continue;
