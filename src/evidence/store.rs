@@ -1626,29 +1626,24 @@ impl Store {
         project: &str,
         branch: Option<&str>,
     ) -> Result<crate::lifecycle::History> {
-        use crate::lifecycle::{History, Known};
+        use crate::lifecycle::History;
         let branch = branch.unwrap_or("");
         let bytes = read_state(&self.conn, project, branch).map_err(|e| self.err(e))?;
-        let mut h = History {
-            source: "none (first run of this project and branch)".into(),
-            ..History::default()
-        };
+        let mut h = History::default();
+        h.source = "none (first run of this project and branch)".into();
         // Most issues share their severity word and the time of the run
-        // that first saw them: one string each.
-        let mut words = crate::model::Interner::default();
-        let (known, fingerprints) = (&mut h.known, &mut h.fingerprints);
+        // that first saw them: the history keeps each once.
+        let mut fingerprints = std::mem::take(&mut h.fingerprints);
         bytes
             .walk(
                 project,
                 |(identity, issue_id, severity, first_seen, fixed_at)| {
-                    known.insert(
+                    h.insert(
                         (*identity).into(),
-                        Known {
-                            issue_id: crate::correlate::IssueId::from_text(&issue_id),
-                            severity: words.sym(&severity),
-                            first_seen: words.sym(&first_seen),
-                            fixed_at: fixed_at.map(|t| words.sym(&t)),
-                        },
+                        crate::correlate::IssueId::from_text(&issue_id),
+                        &severity,
+                        &first_seen,
+                        fixed_at.as_deref(),
                     );
                 },
                 |(fp, identity)| {
@@ -1656,6 +1651,7 @@ impl Store {
                 },
             )
             .map_err(|e| self.err(e))?;
+        h.fingerprints = fingerprints;
         h.present = !h.known.is_empty();
         let prev: Option<i64> = self
             .conn
