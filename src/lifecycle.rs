@@ -67,8 +67,12 @@ pub struct History {
     pub source: String,
     /// Whether there is any history (first runs have none).
     pub present: bool,
-    /// Issues by identity.
-    pub known: crate::model::FastMap<Sym, Known>,
+    /// Issues by identity, for identities `fp X` whose X is a digest as
+    /// fixops writes them (32 lowercase hex digits): keyed by its 16 bytes,
+    /// not by a 35-byte string each.
+    known_fp: crate::model::FastMap<[u8; 16], Known>,
+    /// Issues by identity, for every other identity.
+    known: crate::model::FastMap<Sym, Known>,
     /// Fingerprint → identity, for fingerprints their identity does not name.
     pub fingerprints: crate::model::FastMap<String, Sym>,
     /// The words [`Known`] entries refer to, each once.
@@ -92,7 +96,15 @@ impl History {
             first_seen: self.word(first_seen),
             fixed_at: fixed_at.map_or(NOT_FIXED, |t| self.word(t)),
         };
-        self.known.insert(identity, known);
+        match identity.strip_prefix("fp ").and_then(digest_bytes) {
+            Some(d) => self.known_fp.insert(d, known),
+            None => self.known.insert(identity, known),
+        };
+    }
+
+    /// Number of known issues.
+    pub fn known_len(&self) -> usize {
+        self.known_fp.len() + self.known.len()
     }
 
     /// The index of `w` in the word list, added if new.
@@ -134,9 +146,15 @@ impl History {
     /// The identity a fingerprint was recorded under: the one `fingerprints`
     /// maps it to, else a known identity `fp X` naming it. `scratch` is a
     /// reused buffer for that name.
-    pub fn identity_of(&self, fp: &str, scratch: &mut String) -> Option<&Sym> {
-        if let Some(identity) = self.fingerprints.get(fp) {
-            return Some(identity);
+    pub fn identity_of(&self, fp: &Sym, scratch: &mut String) -> Option<Identity> {
+        if let Some(identity) = self.fingerprints.get(&**fp) {
+            return Some(Identity::Text(identity.clone()));
+        }
+        if let Some(d) = digest_bytes(fp) {
+            return self
+                .known_fp
+                .contains_key(&d)
+                .then(|| Identity::Fingerprint(fp.clone()));
         }
         if self.known.is_empty() {
             return None;
@@ -144,12 +162,17 @@ impl History {
         scratch.clear();
         scratch.push_str("fp ");
         scratch.push_str(fp);
-        self.known.get_key_value(scratch.as_str()).map(|(k, _)| k)
+        self.known
+            .get_key_value(scratch.as_str())
+            .map(|(k, _)| Identity::Text(k.clone()))
     }
 
     /// What is known about an identity. `scratch` is a reused buffer for
     /// its text.
     pub fn lookup(&self, identity: &Identity, scratch: &mut String) -> Option<&Known> {
+        if let Some(d) = identity.fingerprint().and_then(digest_bytes) {
+            return self.known_fp.get(&d);
+        }
         if self.known.is_empty() {
             return None;
         }
@@ -157,11 +180,24 @@ impl History {
     }
 }
 
+/// The 16 bytes of a digest written as 32 lowercase hex digits; `None` for
+/// any other text (which then keeps its own spelling).
+fn digest_bytes(hex: &str) -> Option<[u8; 16]> {
+    let b = hex.as_bytes();
+    if b.len() != 32 || !b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    hex::decode_to_slice(b, &mut out).ok()?;
+    Some(out)
+}
+
 impl Default for History {
     fn default() -> Self {
         History {
             source: "none".into(),
             present: false,
+            known_fp: Default::default(),
             known: Default::default(),
             fingerprints: Default::default(),
             words: Vec::new(),
@@ -252,7 +288,7 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
     // than regrow and copy (capacity never written is never made resident).
     update.new.reserve(c.issues.len());
     // Only needed to find the fixed issues, which only history can have.
-    let track = !h.known.is_empty();
+    let track = h.known_len() > 0;
     // Identities seen in this run: the fingerprints of `fp X` ones, and
     // the others' texts.
     let mut seen_fps: crate::model::FastSet<Sym> = Default::default();
@@ -272,8 +308,7 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
         } else {
             is.fingerprints
                 .iter()
-                .find_map(|fp| h.identity_of(fp, &mut scratch).cloned())
-                .map(Identity::Text)
+                .find_map(|fp| h.identity_of(fp, &mut scratch))
                 .unwrap_or_else(|| is.identity.clone())
         };
         let (status, known) = match h.lookup(&identity, &mut scratch) {
@@ -326,24 +361,37 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
             });
         }
     }
-    let mut fixed: Vec<Fixed> = h
-        .known
-        .iter()
-        .filter(|(identity, k)| {
-            let seen = seen_texts.contains(&***identity)
-                || identity
-                    .strip_prefix("fp ")
-                    .is_some_and(|f| seen_fps.contains(f));
-            h.fixed_at(k).is_none() && !seen
-        })
-        .map(|(identity, k)| Fixed {
-            id: k.issue_id.to_string(),
-            identity: identity.to_string(),
-            severity: h.severity(k).to_string(),
-            first_seen: h.first_seen(k).to_string(),
-            days_open: days_between(h.first_seen(k), &now),
-        })
-        .collect();
+    let gone = |identity: String, k: &Known| Fixed {
+        id: k.issue_id.to_string(),
+        identity,
+        severity: h.severity(k).to_string(),
+        first_seen: h.first_seen(k).to_string(),
+        days_open: days_between(h.first_seen(k), &now),
+    };
+    let mut fixed: Vec<Fixed> = Vec::new();
+    let mut digits = [0u8; 32];
+    for (d, k) in &h.known_fp {
+        if h.fixed_at(k).is_some() {
+            continue;
+        }
+        // Lowercase hex is ASCII.
+        let fp = match hex::encode_to_slice(d, &mut digits) {
+            Ok(()) => std::str::from_utf8(&digits).unwrap_or_default(),
+            Err(_) => continue,
+        };
+        if !seen_fps.contains(fp) {
+            fixed.push(gone(format!("fp {fp}"), k));
+        }
+    }
+    for (identity, k) in &h.known {
+        let seen = seen_texts.contains(&**identity)
+            || identity
+                .strip_prefix("fp ")
+                .is_some_and(|f| seen_fps.contains(f));
+        if h.fixed_at(k).is_none() && !seen {
+            fixed.push(gone(identity.to_string(), k));
+        }
+    }
     fixed.sort_by(|a, b| a.identity.cmp(&b.identity));
     update.fixed = fixed
         .iter()
@@ -406,6 +454,11 @@ pub fn history_from_issues(
 mod tests {
     use super::*;
 
+    fn at(h: &History, id: &str) -> Known {
+        *h.lookup(&Identity::Text(id.into()), &mut String::new())
+            .expect("known")
+    }
+
     #[test]
     fn history_keeps_each_word_once_and_reads_it_back() {
         let mut h = History::default();
@@ -427,14 +480,13 @@ mod tests {
         );
         // high, t1, 2026-02-01, low, 2026-03-01
         assert_eq!(h.words.len(), 5);
-        let a = h.known["fp a"];
-        let b = h.known["fp b"];
+        let (a, b) = (at(&h, "fp a"), at(&h, "fp b"));
         assert_eq!(&**h.severity(&a), "high");
         assert_eq!(&**h.first_seen(&a), t1);
         assert_eq!(h.fixed_at(&a), None);
         assert_eq!(h.fixed_at(&b).map(|s| &**s), Some("2026-02-01"));
         assert!(std::sync::Arc::ptr_eq(h.first_seen(&a), h.first_seen(&b)));
-        assert_eq!(&**h.severity(&h.known["vuln x"]), "low");
+        assert_eq!(&**h.severity(&at(&h, "vuln x")), "low");
         // Replacing an entry keeps the newest facts.
         h.insert(
             "fp a".into(),
@@ -443,9 +495,62 @@ mod tests {
             t1,
             Some("2026-04-01"),
         );
-        assert_eq!(&**h.severity(&h.known["fp a"]), "low");
+        assert_eq!(&**h.severity(&at(&h, "fp a")), "low");
         assert_eq!(h.words.len(), 6);
+        assert_eq!(h.known_len(), 3);
         // An entry is an id and three indices: 200k of them are 4.8 MB.
         assert_eq!(size_of::<Known>(), 24);
+    }
+
+    #[test]
+    fn digest_identities_are_kept_as_bytes_and_found_by_either_spelling() {
+        let fp = "0123456789abcdef0123456789abcdef";
+        let mut h = History::default();
+        h.insert(
+            format!("fp {fp}").into(),
+            IssueId::derive(fp),
+            "high",
+            "t",
+            None,
+        );
+        // Upper case is not how fixops writes a digest: kept as text.
+        let upper = "0123456789ABCDEF0123456789ABCDEF";
+        h.insert(
+            format!("fp {upper}").into(),
+            IssueId::derive(upper),
+            "low",
+            "t",
+            None,
+        );
+        assert_eq!((h.known_fp.len(), h.known.len()), (1, 1));
+        let mut scratch = String::new();
+        for id in [
+            Identity::Fingerprint(fp.into()),
+            Identity::Text(format!("fp {fp}").into()),
+        ] {
+            assert_eq!(
+                h.lookup(&id, &mut scratch).map(|k| k.issue_id),
+                Some(IssueId::derive(fp))
+            );
+        }
+        assert_eq!(
+            h.identity_of(&Sym::from(fp), &mut scratch),
+            Some(Identity::Fingerprint(fp.into()))
+        );
+        assert_eq!(
+            h.identity_of(&Sym::from(upper), &mut scratch)
+                .map(|i| i.to_string()),
+            Some(format!("fp {upper}"))
+        );
+        assert_eq!(
+            h.identity_of(&Sym::from("ffffffffffffffffffffffffffffffff"), &mut scratch),
+            None
+        );
+        // Each spelling finds its own entry.
+        assert_eq!(
+            h.lookup(&Identity::Fingerprint(upper.into()), &mut scratch)
+                .map(|k| k.issue_id),
+            Some(IssueId::derive(upper))
+        );
     }
 }

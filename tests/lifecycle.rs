@@ -198,7 +198,7 @@ fn another_branch_has_its_own_history() {
         false,
     );
     let h = store.history("acme/shop", Some("feature")).unwrap();
-    assert!(!h.present && h.known.is_empty());
+    assert!(!h.present && h.known_len() == 0);
 }
 
 fn sca(id: &str, purl: &str) -> Finding {

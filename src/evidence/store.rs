@@ -1652,7 +1652,7 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         h.fingerprints = fingerprints;
-        h.present = !h.known.is_empty();
+        h.present = h.known_len() > 0;
         let prev: Option<i64> = self
             .conn
             .query_row(
@@ -2036,7 +2036,7 @@ mod tests {
             new: vec![(Identity::Text(id.into()), IssueId::derive(id), sev)],
             ..Default::default()
         };
-        assert!(b.history("p", None).unwrap().known.is_empty());
+        assert_eq!(b.history("p", None).unwrap().known_len(), 0);
         a.record(
             &empty_run("2026-01-01T00:00:00Z"),
             None,
