@@ -78,6 +78,7 @@ pub struct History {
     /// The words [`Known`] entries refer to, each once.
     words: Vec<Sym>,
     word_index: crate::model::FastMap<Sym, u32>,
+    no_word: Sym,
 }
 
 impl History {
@@ -124,8 +125,9 @@ impl History {
     }
 
     fn word_of(&self, i: u32) -> &Sym {
-        // Every index was handed out by `word`.
-        &self.words[i as usize]
+        // Every index was handed out by `word` (a `Known` from another
+        // history reads as the empty word).
+        self.words.get(i as usize).unwrap_or(&self.no_word)
     }
 
     /// Severity of a known issue when last recorded.
@@ -202,6 +204,7 @@ impl Default for History {
             fingerprints: Default::default(),
             words: Vec::new(),
             word_index: Default::default(),
+            no_word: Sym::from(""),
         }
     }
 }
@@ -342,9 +345,14 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
             }
         }
         if track {
+            // An identity `fp X` counts as its fingerprint however it is
+            // held: history keeps digest identities by their bytes.
             match &identity {
                 Identity::Fingerprint(f) => seen_fps.insert(f.clone()),
-                Identity::Text(t) => seen_texts.insert(t.clone()),
+                Identity::Text(t) => match t.strip_prefix("fp ") {
+                    Some(f) => seen_fps.insert(f.into()),
+                    None => seen_texts.insert(t.clone()),
+                },
             };
         }
         statuses.push(status);

@@ -286,3 +286,34 @@ fn latest_vex_statement_wins_whatever_the_order() {
     assert!(d.verdict.issues[0].vex.is_none());
     assert_eq!(d.verdict.verdict, fixops::verdict::Decision::Block);
 }
+
+#[test]
+fn an_issue_found_through_a_recorded_fingerprint_is_unchanged_not_fixed() {
+    // History: issue `fp Y` (a digest) whose other fingerprint Z was
+    // recorded as pointing at it. This run holds only the finding with Z.
+    let f = finding("sqli", "app/db.py");
+    let z = f.fingerprint.value.to_string();
+    let y = "0123456789abcdef0123456789abcdef";
+    let history = fixops::lifecycle::history_from_issues(
+        "baseline".into(),
+        &[(
+            "I-0123456789ab".into(),
+            format!("fp {y}"),
+            Severity::High,
+            vec![z],
+        )],
+        "2026-01-01T00:00:00Z",
+    );
+    let mut r = run("2026-01-02T00:00:00Z", vec![f]);
+    let mut policy = shipped_policy();
+    let d = gate::decide(&mut r, &history, &mut policy, &Options::default()).unwrap();
+    let v = &d.verdict;
+    assert_eq!(v.issues[0].lifecycle, Status::Unchanged);
+    assert_eq!(v.issues[0].identity.to_string(), format!("fp {y}"));
+    assert!(
+        v.fixed.is_empty(),
+        "a present issue reported fixed: {:?}",
+        v.fixed
+    );
+    assert!(d.update.fixed.is_empty());
+}
