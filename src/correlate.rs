@@ -334,8 +334,9 @@ pub struct Issue {
     /// Strategies that merged members into it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub merged_by: Vec<Strategy>,
-    /// Tools that reported it.
-    pub tools: Vec<Sym>,
+    /// Tools that reported it, sorted. Issues with the same tools share one
+    /// list (most issues of a run have the one same tool).
+    pub tools: crate::model::Syms,
 }
 
 /// Issues that share a pattern or a fix.
@@ -390,6 +391,35 @@ pub struct Correlation {
     pub aliases: BTreeMap<String, String>,
     /// Noise reduction.
     pub noise: Noise,
+}
+
+/// The sorted tool lists of issues, each distinct list made once.
+#[derive(Default)]
+struct ToolLists {
+    lists: FastMap<Vec<Sym>, crate::model::Syms>,
+    /// Reused for each issue's list.
+    scratch: Vec<Sym>,
+}
+
+impl ToolLists {
+    /// The tools of an issue's members, sorted and deduplicated.
+    fn of(&mut self, fs: &[crate::model::Finding], members: &[u32]) -> crate::model::Syms {
+        let tools = &mut self.scratch;
+        tools.clear();
+        for &m in members {
+            let name = &fs[m as usize].tool.name;
+            if !tools.iter().any(|t| Arc::ptr_eq(t, name) || **t == **name) {
+                tools.push(name.clone());
+            }
+        }
+        tools.sort();
+        if let Some(shared) = self.lists.get(tools.as_slice()) {
+            return shared.clone();
+        }
+        let list: crate::model::Syms = tools.as_slice().into();
+        self.lists.insert(tools.clone(), list.clone());
+        list
+    }
 }
 
 struct UnionFind {
@@ -796,7 +826,7 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
                 vulnerability: None,
                 severity: Severity::Unknown,
                 merged_by: Vec::new(),
-                tools: Vec::with_capacity(1),
+                tools: crate::model::Syms::default(),
             });
         }
         let idx = issue_of_root[r];
@@ -812,13 +842,6 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
                     .clone()
             });
         }
-        if !is
-            .tools
-            .iter()
-            .any(|t| Arc::ptr_eq(t, &f.tool.name) || **t == *f.tool.name)
-        {
-            is.tools.push(f.tool.name.clone());
-        }
         finding_issue.push(idx);
     }
     for m in &merges {
@@ -827,13 +850,14 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
             is.merged_by.push(m.strategy);
         }
     }
+    let mut tool_lists = ToolLists::default();
     for is in &mut issues {
         if is.fingerprints.len() > 1 {
             is.fingerprints.sort();
             is.fingerprints.dedup();
         }
         is.merged_by.sort();
-        is.tools.sort();
+        is.tools = tool_lists.of(fs, &is.members);
         let first = is.members[0] as usize;
         let (identity, id) = match (&is.vulnerability, pkg_of[first]) {
             (Some(v), Some(p)) => {
@@ -1119,6 +1143,29 @@ mod tests {
         f.level = Level::Error;
         f.severity = Severity::High;
         f
+    }
+
+    #[test]
+    fn issues_with_the_same_tools_share_one_sorted_list() {
+        // Two Semgrep issues apart, and one issue that both tools report.
+        let r = run(vec![
+            sast("Semgrep", "a", "CWE-79", "x.js", 10),
+            sast("Semgrep", "b", "CWE-89", "y.js", 10),
+            sast("Semgrep", "c", "CWE-22", "z.js", 10),
+            sast("CodeQL", "d", "CWE-22", "z.js", 11),
+        ]);
+        let c = correlate(&r, &Config::default());
+        assert_eq!(c.issues.len(), 3);
+        let names = |k: usize| {
+            c.issues[k]
+                .tools
+                .iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(0), ["Semgrep"]);
+        assert_eq!(names(2), ["CodeQL", "Semgrep"]);
+        assert!(Arc::ptr_eq(&c.issues[0].tools, &c.issues[1].tools));
     }
 
     fn sca(tool: &str, id: &str, aliases: &[&str], purl: &str, version: &str) -> Finding {

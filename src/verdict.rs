@@ -261,16 +261,33 @@ pub struct IssueVerdict {
     /// Alias-resolved vulnerability (SCA).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vulnerability: Option<crate::model::Sym>,
-    /// Tools that reported it. Boxed slices here and below: the verdict of
-    /// a 200k-issue run holds 200k of these, and none grows.
-    pub tools: Box<[crate::model::Sym]>,
-    /// Member findings (indices into `findings`).
+    /// Tools that reported it (one list shared by the issues with the same
+    /// tools).
+    pub tools: crate::model::Syms,
+    /// Member findings (indices into `findings`). Boxed slices here and
+    /// below: the verdict of a 200k-issue run holds 200k of these, and none
+    /// grows.
     pub findings: Box<[u32]>,
     /// Member fingerprints.
     pub fingerprints: Box<[crate::model::Sym]>,
     /// Strategies that merged its findings.
     #[serde(skip_serializing_if = "Strategies::is_empty")]
     pub merged_by: Strategies,
+    /// VEX statement, waiver and SBOM component, when any applies (its
+    /// members appear in the issue's JSON as its own).
+    #[serde(flatten)]
+    pub extras: Option<Box<IssueExtras>>,
+    /// Scoring at a glance (full factors in `assessments`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<std::sync::Arc<crate::score::RiskSummary>>,
+    /// The issue's decision (most severe of its findings').
+    pub decision: Decision,
+}
+
+/// What only some issues have, in one box: an issue's verdict then fits in
+/// the memory of the issue it is made from (see [`Verdict::build`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IssueExtras {
     /// The VEX statement that applies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vex: Option<Box<crate::vex::Applied>>,
@@ -281,11 +298,31 @@ pub struct IssueVerdict {
     /// transitive, depth, one path from the root, dependents.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub component: Option<Box<crate::enrich::graph::ComponentFacts>>,
-    /// Scoring at a glance (full factors in `assessments`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub risk: Option<std::sync::Arc<crate::score::RiskSummary>>,
-    /// The issue's decision (most severe of its findings').
-    pub decision: Decision,
+}
+
+impl IssueExtras {
+    /// Boxed, unless empty.
+    fn boxed(self) -> Option<Box<IssueExtras>> {
+        (self.vex.is_some() || self.waiver.is_some() || self.component.is_some())
+            .then(|| Box::new(self))
+    }
+}
+
+impl IssueVerdict {
+    /// The VEX statement that applies.
+    pub fn vex(&self) -> Option<&crate::vex::Applied> {
+        self.extras.as_ref()?.vex.as_deref()
+    }
+
+    /// The waiver that applies.
+    pub fn waiver(&self) -> Option<&Waiver> {
+        self.extras.as_ref()?.waiver.as_deref()
+    }
+
+    /// Where the affected component sits in the SBOM graph.
+    pub fn component(&self) -> Option<&crate::enrich::graph::ComponentFacts> {
+        self.extras.as_ref()?.component.as_deref()
+    }
 }
 
 /// What the verdict knows beyond the findings: correlation, lifecycle, VEX
@@ -611,8 +648,8 @@ impl Verdict {
             tools: &i.tools,
             findings: &i.findings,
             merged_by: i.merged_by,
-            vex: i.vex.as_ref().map(|v| v.status),
-            waiver: i.waiver.as_ref().map(|w| w.id.as_str()),
+            vex: i.vex().map(|v| v.status),
+            waiver: i.waiver().map(|w| w.id.as_str()),
             risk: i.risk.as_ref().map(|r| r.risk),
         })
     }
@@ -771,13 +808,16 @@ impl Verdict {
                     first_seen,
                     severity: is.severity,
                     vulnerability: is.vulnerability,
-                    tools: is.tools.into(),
+                    tools: is.tools,
                     findings: is.members.into(),
                     fingerprints: is.fingerprints.into(),
                     merged_by: is.merged_by.into_iter().collect(),
-                    vex: triage.vex[k].clone(),
-                    waiver: triage.waived[k].map(|w| Box::new(triage.waivers[w].clone())),
-                    component: components.next().flatten(),
+                    extras: IssueExtras {
+                        vex: triage.vex[k].clone(),
+                        waiver: triage.waived[k].map(|w| Box::new(triage.waivers[w].clone())),
+                        component: components.next().flatten(),
+                    }
+                    .boxed(),
                     risk: risk.next(),
                     decision,
                 })
@@ -786,9 +826,9 @@ impl Verdict {
         let mut noise = c_noise;
         noise.suppressed_by_vex = issues
             .iter()
-            .filter(|i| i.vex.as_ref().is_some_and(|v| v.suppresses))
+            .filter(|i| i.vex().is_some_and(|v| v.suppresses))
             .count();
-        noise.waived = issues.iter().filter(|i| i.waiver.is_some()).count();
+        noise.waived = issues.iter().filter(|i| i.waiver().is_some()).count();
         noise.suppressed_share = if issues.is_empty() {
             0.0
         } else {
@@ -831,9 +871,9 @@ impl Verdict {
                 .collect(),
                 vex_suppressed: issues
                     .iter()
-                    .filter(|i| i.vex.as_ref().is_some_and(|v| v.suppresses))
+                    .filter(|i| i.vex().is_some_and(|v| v.suppresses))
                     .count(),
-                waived: issues.iter().filter(|i| i.waiver.is_some()).count(),
+                waived: issues.iter().filter(|i| i.waiver().is_some()).count(),
                 by_decision: [Decision::Block, Decision::Defer, Decision::Allow]
                     .into_iter()
                     .map(|d| (d, decisions[d as usize]))
@@ -904,8 +944,8 @@ impl Verdict {
             message: &f.message,
             suppressed: o.suppressed,
             lifecycle: issue.lifecycle,
-            vex: issue.vex.as_ref().map(|v| v.status),
-            waiver: issue.waiver.as_ref().map(|w| w.id.as_str()),
+            vex: issue.vex().map(|v| v.status),
+            waiver: issue.waiver().map(|w| w.id.as_str()),
             decision: o.decision,
             rules: &o.rules,
         })
@@ -930,7 +970,7 @@ mod tests {
         assert!(
             size_of::<IssueVerdict>() <= size_of::<Issue>(),
             "IssueVerdict is {} bytes, Issue {}: box a field of IssueVerdict \
-             (merged_by is a one-byte set there, a vector in Issue, for this)",
+             (as vex, waiver and component share one box in IssueExtras)",
             size_of::<IssueVerdict>(),
             size_of::<Issue>()
         );

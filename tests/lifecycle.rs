@@ -262,7 +262,7 @@ fn latest_vex_statement_wins_whatever_the_order() {
             vec![(0, older), (0, newer)]
         };
         let d = decide_without_history(&mut r);
-        let vex = d.verdict.issues[0].vex.as_ref().unwrap();
+        let vex = d.verdict.issues[0].vex().unwrap();
         assert_eq!(vex.status, VexStatus::NotAffected);
         assert!(vex.suppresses);
         assert_eq!(vex.timestamp.as_deref(), Some("2026-11-01T00:00:00Z"));
@@ -283,7 +283,7 @@ fn latest_vex_statement_wins_whatever_the_order() {
         ),
     )];
     let d = decide_without_history(&mut r);
-    assert!(d.verdict.issues[0].vex.is_none());
+    assert!(d.verdict.issues[0].vex().is_none());
     assert_eq!(d.verdict.verdict, fixops::verdict::Decision::Block);
 }
 
