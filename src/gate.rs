@@ -360,9 +360,12 @@ fn score_issues(
 /// equal facts and intelligence. Every field is tagged or length-prefixed,
 /// so no two different inputs write the same bytes.
 fn score_key(out: &mut Vec<u8>, facts: &IssueFacts, lookup: &crate::enrich::intel::Lookup) {
+    fn bytes(out: &mut Vec<u8>, b: &[u8]) {
+        out.extend_from_slice(&(b.len() as u64).to_le_bytes());
+        out.extend_from_slice(b);
+    }
     fn text(out: &mut Vec<u8>, s: &str) {
-        out.extend_from_slice(&(s.len() as u64).to_le_bytes());
-        out.extend_from_slice(s.as_bytes());
+        bytes(out, s.as_bytes());
     }
     fn opt_text(out: &mut Vec<u8>, s: Option<&str>) {
         match s {
@@ -434,7 +437,7 @@ fn score_key(out: &mut Vec<u8>, facts: &IssueFacts, lookup: &crate::enrich::inte
     } else {
         out.push(1);
         match serde_json::to_vec(lookup) {
-            Ok(json) => text(out, &String::from_utf8_lossy(&json)),
+            Ok(json) => bytes(out, &json),
             Err(_) => text(out, &format!("{lookup:?}")),
         }
     }

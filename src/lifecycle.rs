@@ -513,23 +513,18 @@ mod tests {
     #[test]
     fn digest_identities_are_kept_as_bytes_and_found_by_either_spelling() {
         let fp = "0123456789abcdef0123456789abcdef";
-        let mut h = History::default();
-        h.insert(
-            format!("fp {fp}").into(),
-            IssueId::derive(fp),
-            "high",
-            "t",
-            None,
-        );
         // Upper case is not how fixops writes a digest: kept as text.
         let upper = "0123456789ABCDEF0123456789ABCDEF";
-        h.insert(
-            format!("fp {upper}").into(),
-            IssueId::derive(upper),
-            "low",
-            "t",
-            None,
-        );
+        let mut h = History::default();
+        for d in [fp, upper] {
+            h.insert(
+                format!("fp {d}").into(),
+                IssueId::derive(d),
+                "high",
+                "t",
+                None,
+            );
+        }
         assert_eq!((h.known_fp.len(), h.known.len()), (1, 1));
         let mut scratch = String::new();
         for id in [

@@ -907,13 +907,7 @@ impl Fingerprint {
             msg.extend_from_slice(&(p.len() as u64).to_le_bytes());
             msg.extend_from_slice(p.as_bytes());
         }
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut hex = String::with_capacity(32);
-        for b in &Sha256::digest(&msg)[..16] {
-            hex.push(char::from(HEX[usize::from(b >> 4)]));
-            hex.push(char::from(HEX[usize::from(b & 15)]));
-        }
-        Sym::from(hex)
+        Sym::from(hex::encode(&Sha256::digest(&msg)[..16]))
     }
 
     /// Identity from the producer's fingerprints (kept with their keys), scoped
