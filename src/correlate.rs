@@ -722,8 +722,16 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
         let mut cwe_ids = SymIds::default();
         let mut families = SymIds::default();
         // One flat list of (path, kind, attribute, line, finding), sorted:
-        // equal (path, kind, attribute) runs are the buckets, by line.
-        let mut items: Vec<(u32, u8, u32, u32, u32)> = Vec::new();
+        // equal (path, kind, attribute) runs are the buckets, by line. Each
+        // item is packed into one integer, most significant first: path 32
+        // bits, kind 1, attribute 31, line 32, finding 32. (An attribute id
+        // counts distinct values among the findings: far below 2^31.)
+        let pack = |path: u32, kind: u32, attr: u32, line: u32, i: usize| {
+            let hi = (u64::from(path) << 32) | u64::from(kind << 31 | attr & 0x7fff_ffff);
+            let lo = (u64::from(line) << 32) | u64::from(i as u32);
+            (u128::from(hi) << 64) | u128::from(lo)
+        };
+        let mut items: Vec<u128> = Vec::new();
         for (i, f) in fs.iter().enumerate() {
             if f.vulnerability.is_some() {
                 continue;
@@ -736,10 +744,10 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
             };
             let path = paths.id(uri, normalize_path);
             for c in f.cwes.iter() {
-                items.push((path, 0, cwe_ids.id(c, str::to_owned), line, i as u32));
+                items.push(pack(path, 0, cwe_ids.id(c, str::to_owned), line, i));
             }
             if let Some(r) = &f.rule_id {
-                items.push((path, 1, families.id(r, rule_family), line, i as u32));
+                items.push(pack(path, 1, families.id(r, rule_family), line, i));
             }
         }
         items.sort_unstable();
@@ -749,15 +757,22 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
         let mut recent: Vec<(&str, Vec<(u32, u32)>)> = Vec::new();
         let mut start = 0;
         while start < items.len() {
-            let k = (items[start].0, items[start].1, items[start].2);
+            let bucket = |x: u128| (x >> 64) as u64;
+            let b = bucket(items[start]);
+            let k = (
+                (b >> 32) as usize,
+                (b >> 31) as usize & 1,
+                b as usize & 0x7fff_ffff,
+            );
             let mut end = start + 1;
-            while end < items.len() && (items[end].0, items[end].1, items[end].2) == k {
+            while end < items.len() && bucket(items[end]) == b {
                 end += 1;
             }
             if end - start > 1 {
                 recent.clear();
                 let mut key: Option<Sym> = None;
-                for &(_, _, _, line, i) in &items[start..end] {
+                for &x in &items[start..end] {
+                    let (line, i) = ((x >> 32) as u32, x as u32);
                     let tool = &*fs[i as usize].tool.name;
                     for (other_tool, list) in recent.iter_mut() {
                         list.retain(|(l, _)| line - l <= LOCATION_LINES);
@@ -769,8 +784,7 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
                                 let what = if k.1 == 0 { "cwe" } else { "rule family" };
                                 Sym::from(format!(
                                     "{} {what} {}",
-                                    path_names[k.0 as usize],
-                                    attr_names[usize::from(k.1)][k.2 as usize]
+                                    path_names[k.0], attr_names[k.1][k.2]
                                 ))
                             });
                             try_merge(

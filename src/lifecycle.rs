@@ -152,6 +152,10 @@ impl History {
         if let Some(identity) = self.fingerprints.get(&**fp) {
             return Some(Identity::Text(identity.clone()));
         }
+        // (Nothing is known on a first run: skip decoding the digest.)
+        if self.known_fp.is_empty() && self.known.is_empty() {
+            return None;
+        }
         if let Some(d) = digest_bytes(fp) {
             return self
                 .known_fp
@@ -172,6 +176,9 @@ impl History {
     /// What is known about an identity. `scratch` is a reused buffer for
     /// its text.
     pub fn lookup(&self, identity: &Identity, scratch: &mut String) -> Option<&Known> {
+        if self.known_fp.is_empty() && self.known.is_empty() {
+            return None;
+        }
         if let Some(d) = identity.fingerprint().and_then(digest_bytes) {
             return self.known_fp.get(&d);
         }
@@ -306,15 +313,21 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
     for (k, is) in c.issues.iter().enumerate() {
         // Sticky identity: the identity any member fingerprint was recorded
         // under (a single-fingerprint identity `fp X` names its fingerprint).
-        let identity = if h.lookup(&is.identity, &mut scratch).is_some() {
-            is.identity.clone()
-        } else {
-            is.fingerprints
+        let (identity, known) = match h.lookup(&is.identity, &mut scratch) {
+            Some(k) => (is.identity.clone(), Some(k)),
+            None => match is
+                .fingerprints
                 .iter()
                 .find_map(|fp| h.identity_of(fp, &mut scratch))
-                .unwrap_or_else(|| is.identity.clone())
+            {
+                Some(identity) => {
+                    let known = h.lookup(&identity, &mut scratch);
+                    (identity, known)
+                }
+                None => (is.identity.clone(), None),
+            },
         };
-        let (status, known) = match h.lookup(&identity, &mut scratch) {
+        let (status, known) = match known {
             Some(k) if h.fixed_at(k).is_none() => (Status::Unchanged, Some(k)),
             Some(k) => {
                 update.reintroduced.push(identity.clone());
