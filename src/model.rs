@@ -472,6 +472,13 @@ impl ProducerFingerprints {
         )
     }
 
+    /// From pairs already sorted by key, keys unique (as
+    /// [`ProducerFingerprints::from_pairs`] leaves them).
+    pub(crate) fn from_sorted(pairs: Vec<(Sym, Box<str>)>) -> Self {
+        debug_assert!(pairs.windows(2).all(|w| w[0].0 < w[1].0));
+        ProducerFingerprints(pairs.into_boxed_slice())
+    }
+
     /// The value for `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0
@@ -491,7 +498,7 @@ impl ProducerFingerprints {
     }
 
     /// The pairs, sorted by key.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
         self.0.iter().map(|(k, v)| (&**k, &**v))
     }
 }
@@ -901,27 +908,53 @@ impl Fingerprint {
     /// one finding's parts fit a few blocks, and hashing them as one slice
     /// costs half what a dozen small updates do.
     fn sym(parts: &[&str]) -> Sym {
+        Self::sym_of(parts.iter().copied())
+    }
+
+    /// [`Fingerprint::sym`] of parts given one by one. The message is built
+    /// on the stack when it is small (as one finding's parts are), and the
+    /// digest is written as hex into the string it is returned as.
+    fn sym_of<'a>(parts: impl Iterator<Item = &'a str> + Clone) -> Sym {
         use sha2::{Digest, Sha256};
-        let mut msg = Vec::with_capacity(parts.iter().map(|p| 8 + p.len()).sum());
+        let len: usize = parts.clone().map(|p| 8 + p.len()).sum();
+        let mut stack = [0u8; 512];
+        let mut heap = Vec::new();
+        let msg: &mut [u8] = if len <= stack.len() {
+            &mut stack[..len]
+        } else {
+            heap.resize(len, 0);
+            &mut heap
+        };
+        let mut at = 0;
         for p in parts {
-            msg.extend_from_slice(&(p.len() as u64).to_le_bytes());
-            msg.extend_from_slice(p.as_bytes());
+            msg[at..at + 8].copy_from_slice(&(p.len() as u64).to_le_bytes());
+            msg[at + 8..at + 8 + p.len()].copy_from_slice(p.as_bytes());
+            at += 8 + p.len();
         }
-        Sym::from(hex::encode(&Sha256::digest(&msg)[..16]))
+        let digest = Sha256::digest(&msg[..at]);
+        let mut hex = [0u8; 32];
+        // 16 bytes always fit 32 hex digits, which are ASCII.
+        let _ = hex::encode_to_slice(&digest[..16], &mut hex);
+        Sym::from(std::str::from_utf8(&hex).unwrap_or_default())
     }
 
     /// Identity from the producer's fingerprints (kept with their keys), scoped
     /// by rule: tools such as CodeQL emit per-line hashes shared by all rules.
     pub fn from_producer(rule: Option<&str>, fingerprints: &ProducerFingerprints) -> Fingerprint {
-        let mut parts: Vec<&str> = vec!["producer", rule.unwrap_or("")];
-        for (k, v) in fingerprints.iter() {
-            parts.push(k);
-            parts.push(v);
-        }
         Fingerprint {
-            value: Self::sym(&parts),
+            value: Self::producer_digest(rule, fingerprints.iter()),
             source: FingerprintSource::Producer,
         }
+    }
+
+    /// The digest of [`Fingerprint::from_producer`], over pairs sorted by
+    /// key with unique keys.
+    fn producer_digest<'a>(
+        rule: Option<&'a str>,
+        sorted: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    ) -> Sym {
+        let pairs = sorted.flat_map(|(k, v)| [k, v]);
+        Self::sym_of(["producer", rule.unwrap_or("")].into_iter().chain(pairs))
     }
 
     /// Identity of an SCA finding: vulnerability id + package identity + version.

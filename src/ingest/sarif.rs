@@ -528,19 +528,71 @@ struct RawResult<'a> {
     #[serde(borrow)]
     properties: Option<&'a RawValue>,
     /// The property bag, read where the result was parsed (see
-    /// [`RawResult::read_properties`]), not on the thread that builds
+    /// [`RawResult::prepare`]), not on the thread that builds
     /// findings (the busier of the two): what it says when not empty, and
     /// its compact text.
     #[serde(skip)]
     props: Option<(Option<Box<PropInfo>>, Option<String>)>,
+    /// The rest of what the parsing thread prepares (see
+    /// [`RawResult::prepare`]).
+    #[serde(skip)]
+    pre: Option<Box<Prepared<'a>>>,
+}
+
+/// What the parsing thread prepares of a result besides its property bag:
+/// the parts that need nothing but the result itself.
+struct Prepared<'a> {
+    /// The message when the result gives its text (arguments substituted).
+    message: Option<String>,
+    /// `fingerprints`, then `partialFingerprints`, sorted by key (the
+    /// first of equal keys kept), their values owned.
+    fingerprints: Vec<(Txt<'a>, Box<str>)>,
 }
 
 impl RawResult<'_> {
-    /// Read the property bag now.
-    fn read_properties(&mut self) {
+    /// Do now, on the thread that parses, what needs nothing but this
+    /// result, so that the thread that builds findings (the busier of the
+    /// two) does less: read the property bag, substitute the message text,
+    /// sort the producer fingerprints.
+    fn prepare(&mut self) {
         let info = read_props(self.properties);
         let info = (info != PropInfo::default()).then(|| Box::new(info));
         self.props = Some((info, compact_props(self.properties)));
+        let message = self.message.as_ref().and_then(|m| {
+            let text = match (&m.text, &m.id) {
+                (Some(t), _) => t,
+                (None, None) => m.markdown.as_ref()?,
+                // By id: the rule's message strings are needed.
+                (None, Some(_)) => return None,
+            };
+            let args: Vec<String> = m
+                .arguments
+                .iter()
+                .flatten()
+                .map(|a| a.0.to_string())
+                .collect();
+            Some(substitute(text, &args))
+        });
+        let mut fingerprints: Vec<(Txt<'_>, Box<str>)> = self
+            .fingerprints
+            .take()
+            .into_iter()
+            .flat_map(|p| p.0)
+            .chain(
+                self.partial_fingerprints
+                    .take()
+                    .into_iter()
+                    .flat_map(|p| p.0),
+            )
+            .map(|(k, v)| (k, Box::from(&*v)))
+            .collect();
+        // Stable sort keeps the first of equal keys first; dedup keeps it.
+        fingerprints.sort_by(|a, b| a.0.cmp(&b.0));
+        fingerprints.dedup_by(|later, earlier| later.0 == earlier.0);
+        self.pre = Some(Box::new(Prepared {
+            message,
+            fingerprints,
+        }));
     }
 }
 
@@ -746,7 +798,7 @@ impl<'de> Visitor<'de> for ResultsSeed<'_, 'de> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
         while let Some(mut raw) = seq.next_element::<RawResult<'de>>()? {
-            raw.read_properties();
+            raw.prepare();
             self.0.push(Event::Result(raw));
         }
         Ok(())
@@ -1381,8 +1433,14 @@ fn convert_result(
         }),
     };
 
+    let (pre_message, pre_fingerprints) = match raw.pre {
+        Some(p) => (p.message, Some(p.fingerprints)),
+        None => (None, None),
+    };
     let mut message = String::new();
-    if let Some(m) = raw.message {
+    if let Some(text) = pre_message {
+        message = text;
+    } else if let Some(m) = raw.message {
         let args: Vec<String> = m
             .arguments
             .into_iter()
@@ -1417,15 +1475,26 @@ fn convert_result(
         push_location(l, true, &mut related, &mut p, &mut b.names);
     }
 
-    // `fingerprints` first, so that they win over a partial one of the same key.
-    let pairs: Vec<(Sym, String)> = raw
-        .fingerprints
-        .into_iter()
-        .flat_map(|p| p.0)
-        .chain(raw.partial_fingerprints.into_iter().flat_map(|p| p.0))
-        .map(|(k, v)| (b.names.sym(&k), v.0.into_owned()))
-        .collect();
-    let producer_fingerprints = crate::model::ProducerFingerprints::from_pairs(pairs);
+    let producer_fingerprints = match pre_fingerprints {
+        Some(sorted) => crate::model::ProducerFingerprints::from_sorted(
+            sorted
+                .into_iter()
+                .map(|(k, v)| (b.names.sym(&k), v))
+                .collect(),
+        ),
+        None => {
+            // `fingerprints` first, so that they win over a partial one of
+            // the same key.
+            let pairs: Vec<(Sym, String)> = raw
+                .fingerprints
+                .into_iter()
+                .flat_map(|p| p.0)
+                .chain(raw.partial_fingerprints.into_iter().flat_map(|p| p.0))
+                .map(|(k, v)| (b.names.sym(&k), v.0.into_owned()))
+                .collect();
+            crate::model::ProducerFingerprints::from_pairs(pairs)
+        }
+    };
 
     let suppressions = raw
         .suppressions

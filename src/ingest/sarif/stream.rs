@@ -84,7 +84,7 @@ fn parse_pieces<'a>(text: &'a str, pieces: &[(Piece, usize, usize)]) -> Option<E
             }
             Piece::Result => {
                 let mut raw = serde_json::from_str::<RawResult<'_>>(text).ok()?;
-                raw.read_properties();
+                raw.prepare();
                 Event::Result(raw)
             }
             Piece::Other => {
@@ -176,6 +176,19 @@ fn build(
         let _ = back.send(text);
     }
     b
+}
+
+/// The first `"` or `\\` in `hay`. Most strings of a log are short (keys,
+/// levels, ids): a plain loop finds their end sooner than setting up a
+/// vectorized search, which takes over for longer ones.
+fn quote_or_backslash(hay: &[u8]) -> Option<usize> {
+    const SHORT: usize = 32;
+    let head = &hay[..hay.len().min(SHORT)];
+    match head.iter().position(|&b| b == b'"' || b == b'\\') {
+        Some(i) => Some(i),
+        None if hay.len() > SHORT => memchr::memchr2(b'"', b'\\', &hay[SHORT..]).map(|i| i + SHORT),
+        None => None,
+    }
 }
 
 /// The reading thread: bytes → pieces, following the log's outline, and
@@ -284,7 +297,7 @@ impl<'a> Splitter<'a> {
     /// Move past a string whose opening quote was consumed.
     fn skip_string(&mut self) -> Split {
         loop {
-            match memchr::memchr2(b'"', b'\\', &self.buf[self.pos..self.len]) {
+            match quote_or_backslash(&self.buf[self.pos..self.len]) {
                 Some(i) => {
                     self.pos += i + 1;
                     if self.buf[self.pos - 1] == b'"' {
@@ -681,6 +694,18 @@ mod tests {
         let at = bytes.windows(3).position(|w| w == b"\"m\"").unwrap() + 1;
         bytes[at] = 0xff;
         assert!(streamed(&bytes, 0, 4096).is_none());
+    }
+
+    #[test]
+    fn the_end_of_a_string_is_found_short_or_long() {
+        for at in [0, 1, 31, 32, 33, 200] {
+            let mut hay = vec![b'a'; at];
+            hay.extend_from_slice(b"\\\"z\"");
+            assert_eq!(quote_or_backslash(&hay), Some(at), "backslash at {at}");
+            hay[at] = b'"';
+            assert_eq!(quote_or_backslash(&hay), Some(at), "quote at {at}");
+            assert_eq!(quote_or_backslash(&hay[..at]), None, "none in {at}");
+        }
     }
 
     #[test]
