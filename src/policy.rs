@@ -518,6 +518,52 @@ impl<'a> ClassKey<'a> {
     }
 }
 
+/// A finding's [`ClassKey`] by where its texts are held (address and
+/// length) rather than by what they say: equal place keys have equal class
+/// keys, so only one finding of each place key needs its texts hashed.
+#[derive(PartialEq, Eq, Hash)]
+struct PlaceKey([u64; 29]);
+
+impl PlaceKey {
+    fn of(f: &Finding, i: usize, notes: &Annotations) -> Self {
+        let place =
+            |s: Option<&str>| s.map_or((u64::MAX, 0), |s| (s.as_ptr() as u64, s.len() as u64));
+        let slice = |s: &[Sym]| (s.as_ptr() as u64, s.len() as u64);
+        let v = f.vulnerability.as_ref();
+        let p = v.and_then(|v| v.package.as_ref());
+        let texts = [
+            place(Some(notes.lifecycle(i))),
+            place(notes.vex(i)),
+            place(Some(&f.tool.name)),
+            place(f.rule_id.as_deref()),
+            place(Some(f.kind.as_str())),
+            place(Some(f.level.as_str())),
+            slice(&f.cwes),
+            slice(f.tags()),
+            place(v.map(|v| v.id.as_str())),
+            place(p.and_then(|p| p.purl.as_deref())),
+            place(p.and_then(|p| p.name.as_deref())),
+            place(p.and_then(|p| p.version.as_deref())),
+            place(p.and_then(|p| p.fixed_version.as_deref())),
+        ];
+        let mut k = [0u64; 29];
+        for (n, (at, len)) in texts.into_iter().enumerate() {
+            k[2 * n] = at;
+            k[2 * n + 1] = len;
+        }
+        k[26] = notes.risk(i).map_or(u64::MAX, |r| r.assessment as u64);
+        k[27] = f.score.map_or(u64::MAX, f64::to_bits);
+        // Flags and small enums share one word; the score's absence needs
+        // its own bit (`u64::MAX` is also a NaN's bits).
+        k[28] = u64::from(notes.waived(i))
+            | u64::from(f.is_suppressed()) << 1
+            | u64::from(f.score.is_none()) << 2
+            | (f.severity as u64) << 8
+            | f.baseline_state.map_or(0xff, |b| b as u64) << 16;
+        PlaceKey(k)
+    }
+}
+
 /// A coarse class of finding, for policies: `sca`, `secret`, `iac` or `sast`.
 pub fn category(f: &Finding) -> &'static str {
     if f.vulnerability.is_some() {
@@ -558,17 +604,24 @@ impl PolicyInput {
     /// Build the input document for a run.
     pub fn build(run: &Run, notes: &Annotations) -> PolicyInput {
         let mut index: crate::model::FastMap<ClassKey<'_>, u32> = Default::default();
+        // Findings whose texts are the very same strings are of one class:
+        // most findings are placed by where their texts are held, without
+        // hashing the texts, and only the first of each such group by them.
+        let mut by_place: crate::model::FastMap<PlaceKey, u32> = Default::default();
         let mut reps: Vec<usize> = Vec::new();
         let mut counts: Vec<usize> = Vec::new();
         let mut class_of = Vec::with_capacity(run.findings.len());
         for (i, f) in run.findings.iter().enumerate() {
-            let key = ClassKey::of(f, i, notes);
-            let next = reps.len() as u32;
-            let c = *index.entry(key).or_insert_with(|| {
-                reps.push(i);
-                counts.push(0);
-                next
-            });
+            let c = *by_place
+                .entry(PlaceKey::of(f, i, notes))
+                .or_insert_with(|| {
+                    let next = reps.len() as u32;
+                    *index.entry(ClassKey::of(f, i, notes)).or_insert_with(|| {
+                        reps.push(i);
+                        counts.push(0);
+                        next
+                    })
+                });
             counts[c as usize] += 1;
             class_of.push(c);
         }
@@ -690,6 +743,35 @@ mod tests {
         .shared();
         f.cwes = cwes.iter().map(|c| Sym::from(*c)).collect();
         f
+    }
+
+    #[test]
+    fn findings_saying_the_same_are_one_class_however_their_texts_are_held() {
+        use super::{Annotations, PolicyInput};
+        // Equal texts in separate strings (two files read apart), the same
+        // strings shared, and one finding that differs only in a CWE.
+        let a = finding("Semgrep", &["security"], &["CWE-79"]);
+        let b = finding("Semgrep", &["security"], &["CWE-79"]);
+        let c = a.clone();
+        let d = finding("Semgrep", &["security"], &["CWE-89"]);
+        assert!(!Arc::ptr_eq(&a.tool.name, &b.tool.name));
+        let mut run = crate::run::Run::assemble(
+            crate::run::RunMeta {
+                project: "p".into(),
+                branch: None,
+                time: "t".into(),
+                command: "decide".into(),
+            },
+            crate::ingest::Ingested::default(),
+        );
+        run.findings = vec![a, b, c, d].into();
+        let input = PolicyInput::build(&run, &Annotations::default());
+        assert_eq!(input.class_of, [0, 0, 0, 1]);
+        assert_eq!(input.classes, 2);
+        let entries = &input.document["findings"];
+        assert_eq!(entries[0]["count"], 3);
+        assert_eq!(entries[1]["count"], 1);
+        assert_eq!(entries[1]["cwes"][0], "CWE-89");
     }
 
     #[test]
