@@ -388,14 +388,17 @@ enum ShaMode {
         back: std::sync::mpsc::Receiver<Vec<u8>>,
         worker: std::thread::JoinHandle<Sha256>,
     },
+    /// The hashing thread stopped (it cannot fail, but if it did): what it
+    /// hashed is lost, so the digest is refused at the end.
+    Failed,
 }
 
 impl ShaBehind {
     /// Bytes per hand-over.
-    const BLOCK: usize = 1 << 20;
+    const BLOCK: usize = 1 << 18;
 
     fn new() -> ShaBehind {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
         let (back_tx, back) = std::sync::mpsc::channel::<Vec<u8>>();
         let worker = std::thread::Builder::new()
             .name("fixops-sha256".into())
@@ -422,10 +425,14 @@ impl ShaBehind {
     fn update(&mut self, bytes: &[u8]) {
         match &mut self.mode {
             ShaMode::Inline(h) => h.update(bytes),
+            ShaMode::Failed => {}
+            // Blocks of a bounded size whatever the reads: few bytes wait.
             ShaMode::Behind { .. } => {
-                self.block.extend_from_slice(bytes);
-                if self.block.len() >= Self::BLOCK {
-                    self.hand_over();
+                for piece in bytes.chunks(Self::BLOCK) {
+                    self.block.extend_from_slice(piece);
+                    if self.block.len() >= Self::BLOCK {
+                        self.hand_over();
+                    }
                 }
             }
         }
@@ -442,10 +449,9 @@ impl ShaBehind {
             .try_recv()
             .unwrap_or_else(|_| Vec::with_capacity(Self::BLOCK));
         let block = std::mem::replace(&mut self.block, next);
-        if let Err(std::sync::mpsc::SendError(block)) = tx.send(block) {
-            // The hashing thread is gone (it cannot fail, but if it did):
-            // what it hashed is lost, so the digest is refused at the end.
-            self.block = block;
+        if tx.send(block).is_err() {
+            self.mode = ShaMode::Failed;
+            self.block = Vec::new();
         }
     }
 
@@ -456,11 +462,9 @@ impl ShaBehind {
             ShaMode::Inline(h) => h,
             ShaMode::Behind { tx, worker, .. } => {
                 drop(tx);
-                if !self.block.is_empty() {
-                    return None;
-                }
                 worker.join().ok()?
             }
+            ShaMode::Failed => return None,
         };
         Some(hex::encode(hash.finalize()))
     }

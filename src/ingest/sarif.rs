@@ -1577,8 +1577,9 @@ fn convert_result(
         locations: locations.into(),
         related_locations: related.into(),
         producer_fingerprints,
+        // Computed once the result is complete; until then the one empty text.
         fingerprint: Fingerprint {
-            value: Sym::from(""),
+            value: b.names.sym(""),
             source: FingerprintSource::Message,
         },
         suppressions,
