@@ -527,21 +527,19 @@ struct RawResult<'a> {
     taxa: Option<Vec<RawDescriptorRef<'a>>>,
     #[serde(borrow)]
     properties: Option<&'a RawValue>,
-    /// The property bag, read where the result was parsed (see
-    /// [`RawResult::prepare`]), not on the thread that builds
-    /// findings (the busier of the two): what it says when not empty, and
-    /// its compact text.
-    #[serde(skip)]
-    props: Option<(Option<Box<PropInfo>>, Option<String>)>,
-    /// The rest of what the parsing thread prepares (see
-    /// [`RawResult::prepare`]).
+    /// What the parsing thread prepared (see [`RawResult::prepare`]).
     #[serde(skip)]
     pre: Option<Box<Prepared<'a>>>,
 }
 
-/// What the parsing thread prepares of a result besides its property bag:
-/// the parts that need nothing but the result itself.
+/// What the parsing thread prepares of a result: the parts that need
+/// nothing but the result itself.
+#[derive(Default)]
 struct Prepared<'a> {
+    /// What the property bag says.
+    props: PropInfo,
+    /// The property bag's compact text.
+    properties: Option<String>,
     /// The message when the result gives its text (arguments substituted).
     message: Option<String>,
     /// `fingerprints`, then `partialFingerprints`, sorted by key (the
@@ -555,9 +553,8 @@ impl RawResult<'_> {
     /// two) does less: read the property bag, substitute the message text,
     /// sort the producer fingerprints.
     fn prepare(&mut self) {
-        let info = read_props(self.properties);
-        let info = (info != PropInfo::default()).then(|| Box::new(info));
-        self.props = Some((info, compact_props(self.properties)));
+        let props = read_props(self.properties);
+        let properties = compact_props(self.properties);
         let message = self.message.as_ref().and_then(|m| {
             let text = match (&m.text, &m.id) {
                 (Some(t), _) => t,
@@ -590,6 +587,8 @@ impl RawResult<'_> {
         fingerprints.sort_by(|a, b| a.0.cmp(&b.0));
         fingerprints.dedup_by(|later, earlier| later.0 == earlier.0);
         self.pre = Some(Box::new(Prepared {
+            props,
+            properties,
             message,
             fingerprints,
         }));
@@ -1380,7 +1379,7 @@ impl RunCtx {
 // ---------------------------------------------------------------------------
 
 fn convert_result(
-    raw: RawResult<'_>,
+    mut raw: RawResult<'_>,
     number: usize,
     run: usize,
     b: &mut Builder,
@@ -1433,35 +1432,27 @@ fn convert_result(
         }),
     };
 
-    let (pre_message, pre_fingerprints) = match raw.pre {
-        Some(p) => (p.message, Some(p.fingerprints)),
-        None => (None, None),
-    };
-    let mut message = String::new();
-    if let Some(text) = pre_message {
-        message = text;
-    } else if let Some(m) = raw.message {
-        let args: Vec<String> = m
-            .arguments
-            .into_iter()
-            .flatten()
-            .map(|a| a.0.into_owned())
-            .collect();
-        match (m.text, m.id) {
-            (Some(t), _) => message = substitute(&t, &args),
-            (None, Some(id)) => {
-                extra.by_id = Some(MessageById {
-                    id: id.0.into_owned(),
-                    arguments: args,
-                    markdown: m.markdown.map(|t| t.0.into_owned()),
-                })
-            }
-            (None, None) => {
-                if let Some(md) = m.markdown {
-                    message = substitute(&md, &args);
-                }
-            }
-        }
+    // Both parse paths prepare each result where they parse it.
+    if raw.pre.is_none() {
+        raw.prepare();
+    }
+    let pre = raw.pre.take().map(|p| *p).unwrap_or_default();
+    let message = pre.message.unwrap_or_default();
+    // A message by id is completed with its rule's message strings.
+    if let Some(m) = raw.message
+        && m.text.is_none()
+        && let Some(id) = m.id
+    {
+        extra.by_id = Some(MessageById {
+            id: id.0.into_owned(),
+            arguments: m
+                .arguments
+                .into_iter()
+                .flatten()
+                .map(|a| a.0.into_owned())
+                .collect(),
+            markdown: m.markdown.map(|t| t.0.into_owned()),
+        });
     }
 
     // Exact capacities: a vector grown by `push` holds room for four
@@ -1475,26 +1466,12 @@ fn convert_result(
         push_location(l, true, &mut related, &mut p, &mut b.names);
     }
 
-    let producer_fingerprints = match pre_fingerprints {
-        Some(sorted) => crate::model::ProducerFingerprints::from_sorted(
-            sorted
-                .into_iter()
-                .map(|(k, v)| (b.names.sym(&k), v))
-                .collect(),
-        ),
-        None => {
-            // `fingerprints` first, so that they win over a partial one of
-            // the same key.
-            let pairs: Vec<(Sym, String)> = raw
-                .fingerprints
-                .into_iter()
-                .flat_map(|p| p.0)
-                .chain(raw.partial_fingerprints.into_iter().flat_map(|p| p.0))
-                .map(|(k, v)| (b.names.sym(&k), v.0.into_owned()))
-                .collect();
-            crate::model::ProducerFingerprints::from_pairs(pairs)
-        }
-    };
+    let producer_fingerprints = crate::model::ProducerFingerprints::from_sorted(
+        pre.fingerprints
+            .into_iter()
+            .map(|(k, v)| (b.names.sym(&k), v))
+            .collect(),
+    );
 
     let suppressions = raw
         .suppressions
@@ -1526,10 +1503,7 @@ fn convert_result(
         }
     }
 
-    let (props, properties) = match raw.props {
-        Some((info, compact)) => (info.map(|i| *i).unwrap_or_default(), compact),
-        None => (read_props(raw.properties), compact_props(raw.properties)),
-    };
+    let (props, properties) = (pre.props, pre.properties);
     let mut cwes = Vec::new();
     let mut tags = Vec::new();
     for t in &props.tags {
