@@ -397,13 +397,38 @@ pub struct Correlation {
 #[derive(Default)]
 struct ToolLists {
     lists: FastMap<Vec<Sym>, crate::model::Syms>,
+    /// The list of issues whose members share one tool name string, by
+    /// where that string is held (kept here, so the place stays its own).
+    single: FastMap<usize, (Sym, crate::model::Syms)>,
     /// Reused for each issue's list.
     scratch: Vec<Sym>,
 }
 
 impl ToolLists {
-    /// The tools of an issue's members, sorted and deduplicated.
+    /// The tools of an issue's members, sorted and deduplicated. Most issues
+    /// have one member, or members of one tool: their list is found without
+    /// reading the name.
     fn of(&mut self, fs: &[crate::model::Finding], members: &[u32]) -> crate::model::Syms {
+        if let Some((&first, rest)) = members.split_first() {
+            let name = &fs[first as usize].tool.name;
+            if rest
+                .iter()
+                .all(|&m| Arc::ptr_eq(&fs[m as usize].tool.name, name))
+            {
+                let place = Arc::as_ptr(name) as *const u8 as usize;
+                if let Some((_, list)) = self.single.get(&place) {
+                    return list.clone();
+                }
+                let list = self.by_names(fs, members);
+                self.single.insert(place, (name.clone(), list.clone()));
+                return list;
+            }
+        }
+        self.by_names(fs, members)
+    }
+
+    /// [`ToolLists::of`] by the names themselves.
+    fn by_names(&mut self, fs: &[crate::model::Finding], members: &[u32]) -> crate::model::Syms {
         let tools = &mut self.scratch;
         tools.clear();
         for &m in members {
@@ -900,21 +925,46 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
     // Groups: pattern (same tool + rule, code issues) and root cause (same
     // package and version, SCA issues), when they span two or more issues.
     let mut groups = Vec::new();
-    // Hashed while filling (one entry per finding), sorted once at the end.
-    let mut pattern: FastMap<(&str, &str), Vec<u32>> = FastMap::default();
-    let mut root: FastMap<(&str, &str), Vec<u32>> = FastMap::default();
+    // The (key, issues) lists of patterns and root causes, in order of first
+    // sight, sorted once at the end. A finding finds its list by cheap keys:
+    // its package key's id; for a pattern, where its tool name and rule id
+    // are held (findings of one rule share those strings), the texts of each
+    // such place looked up once.
+    let mut pattern: Vec<((&str, &str), Vec<u32>)> = Vec::new();
+    let mut root: Vec<((&str, &str), Vec<u32>)> = Vec::new();
+    let mut root_of_package: FastMap<u32, usize> = FastMap::default();
+    let mut pattern_of_place: FastMap<[usize; 4], usize> = FastMap::default();
+    let mut pattern_of_text: FastMap<(&str, &str), usize> = FastMap::default();
     for (k, is) in issues.iter().enumerate() {
         for &m in &is.members {
             let f = &fs[m as usize];
-            let (map, key) = match (&f.vulnerability, pkg_of[m as usize], &f.rule_id) {
+            let list = match (&f.vulnerability, pkg_of[m as usize], &f.rule_id) {
                 (Some(_), Some(p), _) => {
-                    let (base, ver) = &pkg_keys[p as usize];
-                    (&mut root, (base.as_str(), ver.as_str()))
+                    let at = *root_of_package.entry(p).or_insert_with(|| {
+                        let (base, ver) = &pkg_keys[p as usize];
+                        root.push(((base.as_str(), ver.as_str()), Vec::new()));
+                        root.len() - 1
+                    });
+                    &mut root[at].1
                 }
-                (None, _, Some(r)) => (&mut pattern, (&*f.tool.name, &**r)),
+                (None, _, Some(r)) => {
+                    let (tool, rule): (&str, &str) = (&f.tool.name, r);
+                    let place = [
+                        tool.as_ptr() as usize,
+                        tool.len(),
+                        rule.as_ptr() as usize,
+                        rule.len(),
+                    ];
+                    let at = *pattern_of_place.entry(place).or_insert_with(|| {
+                        *pattern_of_text.entry((tool, rule)).or_insert_with(|| {
+                            pattern.push(((tool, rule), Vec::new()));
+                            pattern.len() - 1
+                        })
+                    });
+                    &mut pattern[at].1
+                }
                 _ => continue,
             };
-            let list = map.entry(key).or_default();
             if list.last() != Some(&(k as u32)) {
                 list.push(k as u32);
             }
@@ -1161,15 +1211,33 @@ mod tests {
 
     #[test]
     fn issues_with_the_same_tools_share_one_sorted_list() {
-        // Two Semgrep issues apart, and one issue that both tools report.
+        // Two Semgrep issues apart, one issue that both tools report, and
+        // one whose tool and rule are the very strings of the first's.
+        let first = sast("Semgrep", "a", "CWE-79", "x.js", 10);
+        let mut same_strings = sast("Semgrep", "a", "CWE-79", "w.js", 10);
+        same_strings.tool = first.tool.clone();
+        same_strings.rule_id.clone_from(&first.rule_id);
         let r = run(vec![
-            sast("Semgrep", "a", "CWE-79", "x.js", 10),
+            first,
             sast("Semgrep", "b", "CWE-89", "y.js", 10),
             sast("Semgrep", "c", "CWE-22", "z.js", 10),
             sast("CodeQL", "d", "CWE-22", "z.js", 11),
+            same_strings,
         ]);
         let c = correlate(&r, &Config::default());
-        assert_eq!(c.issues.len(), 3);
+        assert_eq!(c.issues.len(), 4);
+        assert!(Arc::ptr_eq(&c.issues[0].tools, &c.issues[3].tools));
+        // Rule `a` in two files is one pattern, however its strings are held.
+        let g = c
+            .groups
+            .iter()
+            .find(|g| g.strategy == Strategy::Pattern)
+            .unwrap();
+        assert_eq!(
+            (g.key.as_str(), g.issues.as_slice()),
+            ("Semgrep a", &[0, 3][..])
+        );
+        assert_eq!(c.groups.len(), 1);
         let names = |k: usize| {
             c.issues[k]
                 .tools

@@ -226,6 +226,39 @@ pub fn triage(run: &Run, history: &History, opts: &Options) -> Triaged {
     }
 }
 
+/// Where the texts that decide a single-finding code issue's facts are held
+/// (see [`facts_of`]: its severity, score, CWEs, category from tool name,
+/// tags and CWEs, and VEX status); `None` for any other issue. Equal places
+/// mean equal facts.
+fn code_issue_place(
+    run: &Run,
+    c: &Correlation,
+    k: usize,
+    vex: Option<&crate::vex::Applied>,
+) -> Option<[u64; 9]> {
+    let is = &c.issues[k];
+    let [m] = is.members.as_slice() else {
+        return None;
+    };
+    let f = &run.findings[*m as usize];
+    if f.vulnerability.is_some() {
+        return None;
+    }
+    let name: &str = &f.tool.name;
+    let tags = f.tags();
+    Some([
+        name.as_ptr() as u64,
+        name.len() as u64,
+        tags.as_ptr() as u64,
+        tags.len() as u64,
+        f.cwes.as_ptr() as u64,
+        f.cwes.len() as u64,
+        f.score.map_or(u64::MAX, f64::to_bits),
+        u64::from(f.score.is_none()),
+        is.severity as u64 | vex.map_or(0xff, |v| v.status as u64) << 8,
+    ])
+}
+
 /// The facts scoring needs about one issue.
 fn facts_of(
     run: &Run,
@@ -314,7 +347,17 @@ fn score_issues(
     let mut components = Vec::with_capacity(c.issues.len());
     // Issues with equal facts share one summary (one pointer per issue).
     let mut summaries: Vec<Arc<RiskSummary>> = Vec::new();
+    // The facts of a single-finding code issue (most of a large run) follow
+    // from a few of its finding's fields: issues whose texts are the very
+    // same strings find their assessment by where those are held.
+    let mut by_place: crate::model::FastMap<[u64; 9], usize> = Default::default();
     for (k, v) in vex.iter().enumerate().take(c.issues.len()) {
+        let place = code_issue_place(run, c, k, v.as_deref());
+        if let Some(idx) = place.and_then(|p| by_place.get(&p)) {
+            components.push(None);
+            out.push(summaries[*idx].clone());
+            continue;
+        }
         let (mut facts, component) = facts_of(run, c, k, v.as_deref(), graph.as_ref(), opts);
         components.push(component.map(Box::new));
         // Issues whose facts and intelligence are equal share one assessment:
@@ -348,6 +391,9 @@ fn score_issues(
             summaries.push(Arc::new(RiskSummary::of(idx, &assessments[idx])));
         }
         out.push(summaries[idx].clone());
+        if let Some(p) = place {
+            by_place.insert(p, idx);
+        }
     }
     Scored {
         assessments,
