@@ -399,7 +399,7 @@ struct ToolLists {
     lists: FastMap<Vec<Sym>, crate::model::Syms>,
     /// The list of issues whose members share one tool name string, by
     /// where that string is held (kept here, so the place stays its own).
-    single: FastMap<usize, (Sym, crate::model::Syms)>,
+    single: FastMap<[u64; 2], (Sym, crate::model::Syms)>,
     /// Reused for each issue's list.
     scratch: Vec<Sym>,
 }
@@ -415,7 +415,7 @@ impl ToolLists {
                 .iter()
                 .all(|&m| Arc::ptr_eq(&fs[m as usize].tool.name, name))
             {
-                let place = Arc::as_ptr(name) as *const u8 as usize;
+                let place = crate::model::place(name.as_bytes());
                 if let Some((_, list)) = self.single.get(&place) {
                     return list.clone();
                 }
@@ -933,7 +933,7 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
     let mut pattern: Vec<((&str, &str), Vec<u32>)> = Vec::new();
     let mut root: Vec<((&str, &str), Vec<u32>)> = Vec::new();
     let mut root_of_package: FastMap<u32, usize> = FastMap::default();
-    let mut pattern_of_place: FastMap<[usize; 4], usize> = FastMap::default();
+    let mut pattern_of_place: FastMap<[[u64; 2]; 2], usize> = FastMap::default();
     let mut pattern_of_text: FastMap<(&str, &str), usize> = FastMap::default();
     for (k, is) in issues.iter().enumerate() {
         for &m in &is.members {
@@ -950,10 +950,8 @@ pub fn correlate(run: &Run, cfg: &Config) -> Correlation {
                 (None, _, Some(r)) => {
                     let (tool, rule): (&str, &str) = (&f.tool.name, r);
                     let place = [
-                        tool.as_ptr() as usize,
-                        tool.len(),
-                        rule.as_ptr() as usize,
-                        rule.len(),
+                        crate::model::place(tool.as_bytes()),
+                        crate::model::place(rule.as_bytes()),
                     ];
                     let at = *pattern_of_place.entry(place).or_insert_with(|| {
                         *pattern_of_text.entry((tool, rule)).or_insert_with(|| {

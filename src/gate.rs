@@ -244,15 +244,17 @@ fn code_issue_place(
     if f.vulnerability.is_some() {
         return None;
     }
-    let name: &str = &f.tool.name;
-    let tags = f.tags();
+    use crate::model::place;
+    let [name, name_len] = place(f.tool.name.as_bytes());
+    let [tags, tags_len] = place(f.tags());
+    let [cwes, cwes_len] = place(&f.cwes);
     Some([
-        name.as_ptr() as u64,
-        name.len() as u64,
-        tags.as_ptr() as u64,
-        tags.len() as u64,
-        f.cwes.as_ptr() as u64,
-        f.cwes.len() as u64,
+        name,
+        name_len,
+        tags,
+        tags_len,
+        cwes,
+        cwes_len,
         f.score.map_or(u64::MAX, f64::to_bits),
         u64::from(f.score.is_none()),
         is.severity as u64 | vex.map_or(0xff, |v| v.status as u64) << 8,

@@ -153,7 +153,7 @@ impl History {
             return Some(Identity::Text(identity.clone()));
         }
         // (Nothing is known on a first run: skip decoding the digest.)
-        if self.known_fp.is_empty() && self.known.is_empty() {
+        if self.known_len() == 0 {
             return None;
         }
         if let Some(d) = digest_bytes(fp) {
@@ -176,7 +176,7 @@ impl History {
     /// What is known about an identity. `scratch` is a reused buffer for
     /// its text.
     pub fn lookup(&self, identity: &Identity, scratch: &mut String) -> Option<&Known> {
-        if self.known_fp.is_empty() && self.known.is_empty() {
+        if self.known_len() == 0 {
             return None;
         }
         if let Some(d) = identity.fingerprint().and_then(digest_bytes) {

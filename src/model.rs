@@ -30,6 +30,14 @@ pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomS
 /// The set counterpart of [`FastMap`].
 pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
+/// Where a slice (or text) is held: its address and length. While both are
+/// alive, two slices with the same place have the same contents, so a hot
+/// path can key on places and read the contents once per place (equal
+/// contents held apart just take two places).
+pub(crate) fn place<T>(s: &[T]) -> [u64; 2] {
+    [s.as_ptr() as u64, s.len() as u64]
+}
+
 /// Interns strings that repeat across findings: one [`Sym`] per distinct text.
 #[derive(Debug, Default)]
 pub struct Interner(FastSet<Sym>);

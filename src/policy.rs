@@ -526,9 +526,8 @@ struct PlaceKey([u64; 29]);
 
 impl PlaceKey {
     fn of(f: &Finding, i: usize, notes: &Annotations) -> Self {
-        let place =
-            |s: Option<&str>| s.map_or((u64::MAX, 0), |s| (s.as_ptr() as u64, s.len() as u64));
-        let slice = |s: &[Sym]| (s.as_ptr() as u64, s.len() as u64);
+        use crate::model::place as slice;
+        let place = |s: Option<&str>| s.map_or([u64::MAX, 0], |s| slice(s.as_bytes()));
         let v = f.vulnerability.as_ref();
         let p = v.and_then(|v| v.package.as_ref());
         let texts = [
@@ -547,7 +546,7 @@ impl PlaceKey {
             place(p.and_then(|p| p.fixed_version.as_deref())),
         ];
         let mut k = [0u64; 29];
-        for (n, (at, len)) in texts.into_iter().enumerate() {
+        for (n, [at, len]) in texts.into_iter().enumerate() {
             k[2 * n] = at;
             k[2 * n + 1] = len;
         }

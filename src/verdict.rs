@@ -869,11 +869,8 @@ impl Verdict {
                 .map(|s| (s.as_str(), statuses[s as usize]))
                 .chain([("fixed", fixed.len())])
                 .collect(),
-                vex_suppressed: issues
-                    .iter()
-                    .filter(|i| i.vex().is_some_and(|v| v.suppresses))
-                    .count(),
-                waived: issues.iter().filter(|i| i.waiver().is_some()).count(),
+                vex_suppressed: noise.suppressed_by_vex,
+                waived: noise.waived,
                 by_decision: [Decision::Block, Decision::Defer, Decision::Allow]
                     .into_iter()
                     .map(|d| (d, decisions[d as usize]))
