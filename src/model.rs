@@ -957,7 +957,7 @@ impl Fingerprint {
 
     /// The digest of [`Fingerprint::from_producer`], over pairs sorted by
     /// key with unique keys.
-    fn producer_digest<'a>(
+    pub(crate) fn producer_digest<'a>(
         rule: Option<&'a str>,
         sorted: impl Iterator<Item = (&'a str, &'a str)> + Clone,
     ) -> Sym {

@@ -545,13 +545,16 @@ struct Prepared<'a> {
     /// `fingerprints`, then `partialFingerprints`, sorted by key (the
     /// first of equal keys kept), their values owned.
     fingerprints: Vec<(Txt<'a>, Box<str>)>,
+    /// The identity from those fingerprints, when the result names its
+    /// rule (by `ruleId`, else `rule.id`): that rule id stays the finding's.
+    producer: Option<Sym>,
 }
 
 impl RawResult<'_> {
-    /// Do now, on the thread that parses, what needs nothing but this
-    /// result, so that the thread that builds findings (the busier of the
-    /// two) does less: read the property bag, substitute the message text,
-    /// sort the producer fingerprints.
+    /// Do what needs nothing but this result: read the property bag,
+    /// substitute the message text, sort the producer fingerprints and
+    /// digest them. Both reads do it on the thread that parses, so that the
+    /// thread that builds findings does less.
     fn prepare(&mut self) {
         let props = read_props(self.properties);
         let properties = compact_props(self.properties);
@@ -586,11 +589,17 @@ impl RawResult<'_> {
         // Stable sort keeps the first of equal keys first; dedup keeps it.
         fingerprints.sort_by(|a, b| a.0.cmp(&b.0));
         fingerprints.dedup_by(|later, earlier| later.0 == earlier.0);
+        let rule =
+            (self.rule_id.as_deref()).or_else(|| self.rule.as_ref().and_then(|r| r.id.as_deref()));
+        let producer = rule.filter(|_| !fingerprints.is_empty()).map(|rule| {
+            Fingerprint::producer_digest(Some(rule), fingerprints.iter().map(|(k, v)| (&**k, &**v)))
+        });
         self.pre = Some(Box::new(Prepared {
             props,
             properties,
             message,
             fingerprints,
+            producer,
         }));
     }
 }
@@ -1532,6 +1541,7 @@ fn convert_result(
         p.extra = Some(Box::new(extra));
     }
 
+    let producer = pre.producer.filter(|_| rule_id.is_some());
     let finding = Finding {
         // Replaced by the run's tool once it is read; until then every
         // finding points at the one empty tool.
@@ -1551,10 +1561,18 @@ fn convert_result(
         locations: locations.into(),
         related_locations: related.into(),
         producer_fingerprints,
-        // Computed once the result is complete; until then the one empty text.
-        fingerprint: Fingerprint {
-            value: b.names.sym(""),
-            source: FingerprintSource::Message,
+        // From the producer's fingerprints and the rule id now, when both
+        // are given (the id cannot change); else computed once the result
+        // is complete, until then the one empty text.
+        fingerprint: match producer {
+            Some(value) => Fingerprint {
+                value,
+                source: FingerprintSource::Producer,
+            },
+            None => Fingerprint {
+                value: b.names.sym(""),
+                source: FingerprintSource::Message,
+            },
         },
         suppressions,
         baseline_state,
@@ -1866,7 +1884,9 @@ impl RunCtx {
             }
         };
 
-        f.fingerprint = fingerprint(f, &identity_path);
+        if f.fingerprint.source != FingerprintSource::Producer {
+            f.fingerprint = fingerprint(f, &identity_path);
+        }
     }
 
     /// Resolve an artifact location to `(full URI, identity path)`.

@@ -1,65 +1,60 @@
 //! A large SARIF log read as a stream: the text is never held whole.
 //!
-//! The reading thread splits the bytes as they come, following only the
-//! log's outline (`{ … "runs": [ { … "results": [ … ] … } ] … }`), into
-//! pieces: each result, each other member of a run, each other member of
-//! the log. It checks that each piece is UTF-8, copies it into a batch, and
-//! parses the batch's pieces with the same borrowing serde types as
-//! [`parse`](super::parse) into the events that a second thread builds
-//! findings from (the batch text travels with the events borrowed from it).
-//! What is resident at once is the findings plus a few batches, not the
-//! text plus the findings.
+//! The reading thread reads the bytes a buffer (about a megabyte) at a time,
+//! checks that the buffer is UTF-8, and walks it: the log's outline
+//! (`{ … "runs": [ { … "results": [ … ] … } ] … }`) by hand, and each value
+//! in it (each result, each other member of a run, each other member of the
+//! log) with the same borrowing serde types as [`parse`](super::parse),
+//! straight from the buffer. The events parsed from a buffer borrow it, and
+//! travel with it to a second thread that builds findings from them. A
+//! value cut off by the end of the buffer is parsed again from the start of
+//! the next one, which begins with its bytes. What is resident at once is
+//! the findings plus a few buffers, not the text plus the findings.
 //!
 //! This path only reads valid logs. At the first thing it does not expect
-//! (a syntax error, a wrong type, a repeated run member, another SARIF
-//! version, `runs` or `results` neither an array nor null) it gives up, and
-//! the caller reads the file whole with [`parse`](super::parse), which
-//! reports the problem with its position. Either way a log gives the same
+//! (a syntax error, a wrong type, a repeated member, another SARIF version,
+//! `runs` or `results` neither an array nor null) it gives up, and the
+//! caller reads the file whole with [`parse`](super::parse), which reports
+//! the problem with its position. Either way a log gives the same
 //! [`Document`]; the tests compare both paths over every SARIF file of the
-//! corpus, with reads as short as one byte.
+//! corpus, with buffers as short as one byte.
 
 use super::{Builder, Event, Part, PartSeed, RawResult, RunCtx, SARIF_VERSION};
 use crate::ingest::Txt;
 use crate::model::Document;
+use serde::Deserialize;
 use serde::de::{DeserializeSeed, IgnoredAny};
 use std::io::Read;
 use std::path::Path;
 
-/// Bytes asked of the reader at a time.
+/// Bytes asked of the reader at a time, and the size a buffer is filled to
+/// before it is walked.
 pub(crate) const READ_BYTES: usize = 1 << 20;
 
-/// Pieces, and piece bytes, per hand-over to the building thread.
-const BATCH_PIECES: usize = 1024;
-const BATCH_BYTES: usize = 1 << 20;
 /// Hand-overs queued before the reading thread waits.
 const QUEUED: usize = 4;
 
-/// What a piece of the log is.
-#[derive(Clone, Copy, Debug)]
-enum Piece {
-    /// A run object starts (its index); no bytes.
-    RunStart(usize),
-    /// The run object ends; no bytes.
-    RunEnd,
-    /// A run member that results depend on.
-    Part(Part),
-    /// One element of a run's `results`.
-    Result,
-    /// Any other member, of the log or of a run: checked, then skipped.
-    Other,
-}
-
-/// Pieces being gathered: their text, and where each one is in it.
-#[derive(Default)]
-struct Batch {
-    text: String,
-    pieces: Vec<(Piece, usize, usize)>,
-}
-
 type Events<'a> = Vec<Event<'a>>;
 
+/// An emptied buffer and event vector, back to be filled again: a few of
+/// them serve the whole log, their memory stays resident, and none is freed
+/// on the other thread.
+type Spare = (String, Events<'static>);
+
+/// An emptied event vector, its lifetime let go (it holds no events).
+// `filter_map` changes the element type (its lifetime), which `filter` cannot.
+#[allow(clippy::unnecessary_filter_map)]
+fn recycle(events: &mut Events<'_>) -> Events<'static> {
+    events.clear();
+    // Collected in place: the vector keeps its allocation.
+    std::mem::take(events)
+        .into_iter()
+        .filter_map(|_| None)
+        .collect()
+}
+
 self_cell::self_cell!(
-    /// A batch's text and the events parsed from it, handed over together.
+    /// A buffer's text and the events parsed from it, handed over together.
     struct Parsed {
         owner: String,
         #[covariant]
@@ -67,36 +62,7 @@ self_cell::self_cell!(
     }
 );
 
-/// Parse a batch's pieces into events (`Other` pieces are checked, then
-/// dropped).
-fn parse_pieces<'a>(text: &'a str, pieces: &[(Piece, usize, usize)]) -> Option<Events<'a>> {
-    let mut events = Vec::with_capacity(pieces.len());
-    for &(piece, start, end) in pieces {
-        let text = text.get(start..end)?;
-        events.push(match piece {
-            Piece::RunStart(index) => Event::RunStart(index),
-            Piece::RunEnd => Event::RunEnd,
-            Piece::Part(part) => {
-                let mut de = serde_json::Deserializer::from_str(text);
-                let event = PartSeed(part).deserialize(&mut de).ok()?;
-                de.end().ok()?;
-                event
-            }
-            Piece::Result => {
-                let mut raw = serde_json::from_str::<RawResult<'_>>(text).ok()?;
-                raw.prepare();
-                Event::Result(raw)
-            }
-            Piece::Other => {
-                serde_json::from_str::<IgnoredAny>(text).ok()?;
-                continue;
-            }
-        });
-    }
-    Some(events)
-}
-
-/// Why the split stopped before the end of the log.
+/// Why the read stopped before the end of the log.
 enum Stop {
     /// Not a log this path reads (or the building thread stopped): read
     /// it whole instead.
@@ -119,7 +85,7 @@ type Split<T = ()> = std::result::Result<T, Stop>;
 ///
 /// `Ok(None)` when the log is not one this path reads (see the module
 /// documentation): the caller reads it whole. `read_bytes` is the size of
-/// each read (tests make it tiny).
+/// each read and of a buffer (tests make it tiny).
 pub(crate) fn parse_stream(
     path: &Path,
     src: &mut dyn Read,
@@ -128,15 +94,20 @@ pub(crate) fn parse_stream(
 ) -> std::io::Result<Option<Document>> {
     let (split, built) = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(QUEUED);
-        // Batch texts go back, emptied, to be filled again: a few buffers
-        // serve the whole log, and none is freed on the other thread.
-        let (back_tx, back_rx) = std::sync::mpsc::channel::<String>();
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<Spare>();
         let worker = scope.spawn(move || build(rx, back_tx, size_hint));
-        let mut s = Splitter::new(src, read_bytes.max(1), tx, back_rx);
-        let split = s.log().and_then(|()| s.flush());
-        let version = s.version.take();
-        drop(s);
-        (split.map(|()| version), worker.join())
+        let mut r = Reader {
+            src,
+            read_bytes: read_bytes.max(1),
+            eof: false,
+            tx,
+            back: back_rx,
+            events: Vec::new(),
+        };
+        let mut walk = Walk::default();
+        let split = r.read(&mut walk);
+        drop(r);
+        (split.map(|()| walk.version), worker.join())
     });
     let version = match split {
         Ok(done) => done,
@@ -156,7 +127,7 @@ pub(crate) fn parse_stream(
 /// The building thread: events → findings.
 fn build(
     rx: std::sync::mpsc::Receiver<Parsed>,
-    back: std::sync::mpsc::Sender<String>,
+    back: std::sync::mpsc::Sender<Spare>,
     size_hint: u64,
 ) -> Builder {
     let mut b = Builder::default();
@@ -165,362 +136,353 @@ fn build(
         .reserve(usize::try_from(size_hint).unwrap_or(0) / super::RESULT_BYTES_LOW);
     let mut run: Option<RunCtx> = None;
     for mut parsed in rx {
-        parsed.with_dependent_mut(|_, events| {
+        let events = parsed.with_dependent_mut(|_, events| {
             for event in events.drain(..) {
                 b.handle(&mut run, event);
             }
+            recycle(events)
         });
         let mut text = parsed.into_owner();
         text.clear();
-        // The reading thread may have finished: then the text is dropped.
-        let _ = back.send(text);
+        // The reading thread may have finished: then both are dropped.
+        let _ = back.send((text, events));
     }
     b
 }
 
-/// The first `"` or `\\` in `hay`. Most strings of a log are short (keys,
-/// levels, ids): a plain loop finds their end sooner than setting up a
-/// vectorized search, which takes over for longer ones.
-fn quote_or_backslash(hay: &[u8]) -> Option<usize> {
-    const SHORT: usize = 32;
-    let head = &hay[..hay.len().min(SHORT)];
-    match head.iter().position(|&b| b == b'"' || b == b'\\') {
-        Some(i) => Some(i),
-        None if hay.len() > SHORT => memchr::memchr2(b'"', b'\\', &hay[SHORT..]).map(|i| i + SHORT),
-        None => None,
-    }
-}
-
-/// The reading thread: bytes → pieces, following the log's outline, and
-/// pieces → events, a batch at a time.
-struct Splitter<'a> {
+/// The reading thread's source and its side of the hand-over.
+struct Reader<'a> {
     src: &'a mut dyn Read,
-    /// Bytes read and not yet let go: `buf[..len]`.
-    buf: Vec<u8>,
-    len: usize,
-    /// Next byte to look at.
-    pos: usize,
-    /// Start of the piece being read (kept across reads), if any.
-    mark: Option<usize>,
     read_bytes: usize,
     eof: bool,
     tx: std::sync::mpsc::SyncSender<Parsed>,
-    back: std::sync::mpsc::Receiver<String>,
-    batch: Batch,
-    runs: usize,
-    version: Option<String>,
+    back: std::sync::mpsc::Receiver<Spare>,
+    /// The vector the next buffer's events go into.
+    events: Events<'static>,
 }
 
-impl<'a> Splitter<'a> {
-    fn new(
-        src: &'a mut dyn Read,
-        read_bytes: usize,
-        tx: std::sync::mpsc::SyncSender<Parsed>,
-        back: std::sync::mpsc::Receiver<String>,
-    ) -> Self {
-        Splitter {
-            src,
-            buf: vec![0; read_bytes],
-            len: 0,
-            pos: 0,
-            mark: None,
-            read_bytes,
-            eof: false,
-            tx,
-            back,
-            batch: Batch::default(),
-            runs: 0,
-            version: None,
-        }
-    }
-
-    /// Read more bytes; false at the end of the input. Bytes before the
-    /// position (or the piece being read) are let go first.
-    fn fill(&mut self) -> Split<bool> {
-        if self.eof {
-            return Ok(false);
-        }
-        let keep = self.mark.unwrap_or(self.pos).min(self.pos);
-        if keep > 0 {
-            self.buf.copy_within(keep..self.len, 0);
-            self.len -= keep;
-            self.pos -= keep;
-            if let Some(m) = &mut self.mark {
-                *m -= keep;
-            }
-        }
-        if self.buf.len() - self.len < self.read_bytes {
-            let want = (self.len + self.read_bytes).max(self.buf.len() * 2);
-            self.buf.resize(want, 0);
-        }
-        let end = self.len + self.read_bytes;
-        let n = loop {
-            match self.src.read(&mut self.buf[self.len..end]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e.into()),
-            }
-        };
-        if n == 0 {
-            self.eof = true;
-            return Ok(false);
-        }
-        self.len += n;
-        Ok(true)
-    }
-
-    /// The next byte that is not JSON whitespace, not consumed; `None` at
-    /// the end of the input.
-    fn peek(&mut self) -> Split<Option<u8>> {
+impl Reader<'_> {
+    /// Read, walk and hand over buffers to the end of the log.
+    fn read(&mut self, walk: &mut Walk) -> Split {
+        let mut buf: Vec<u8> = Vec::new();
+        // A buffer is walked once it holds this many bytes (or the input ends).
+        let mut want = self.read_bytes;
+        let mut first = true;
         loop {
-            while self.pos < self.len {
-                match self.buf[self.pos] {
-                    b' ' | b'\t' | b'\n' | b'\r' => self.pos += 1,
-                    b => return Ok(Some(b)),
+            // Enough for a byte-order mark, however short the reads.
+            let bom = crate::ingest::BOM;
+            self.fill(&mut buf, if first { want.max(bom.len()) } else { want })?;
+            if first {
+                first = false;
+                if buf.starts_with(bom) {
+                    buf.drain(..bom.len());
                 }
             }
-            if !self.fill()? {
-                return Ok(None);
+            // The bytes of a character cut off by the end of the buffer
+            // wait for the next one.
+            let cut = match std::str::from_utf8(&buf) {
+                Ok(_) => Vec::new(),
+                Err(e) if e.error_len().is_none() && !self.eof => buf.split_off(e.valid_up_to()),
+                Err(_) => return Err(Stop::Unexpected),
+            };
+            let text = String::from_utf8(buf).map_err(|_| Stop::Unexpected)?;
+            walk.eof = self.eof;
+            let mut used = 0;
+            let events = std::mem::take(&mut self.events);
+            let mut parsed = Parsed::try_new(text, |t| walk.walk(t, &mut used, events))?;
+            let done = walk.at == At::End && walk.eof;
+            let total = parsed.borrow_owner().len();
+            let sent = !parsed.borrow_dependent().is_empty();
+            buf = if sent {
+                let (next, events) = self.back.try_recv().unwrap_or_default();
+                self.events = events;
+                let mut next = next.into_bytes();
+                next.extend_from_slice(&parsed.borrow_owner().as_bytes()[used..]);
+                self.tx.send(parsed).map_err(|_| Stop::Unexpected)?;
+                next
+            } else {
+                self.events = parsed.with_dependent_mut(|_, events| recycle(events));
+                let mut same = parsed.into_owner().into_bytes();
+                same.drain(..used);
+                same
+            };
+            buf.extend_from_slice(&cut);
+            if done {
+                return Ok(());
             }
+            if walk.eof {
+                // The input ended inside the log.
+                return Err(Stop::Unexpected);
+            }
+            // A value longer than what is left of the buffer: read at
+            // least as much again before parsing it once more.
+            want = if used == 0 {
+                total.saturating_mul(2).max(self.read_bytes)
+            } else {
+                buf.len() + self.read_bytes
+            };
         }
     }
 
-    /// Consume `want` as the next byte that is not whitespace.
-    fn expect(&mut self, want: u8) -> Split {
-        if self.peek()? != Some(want) {
-            return Err(Stop::Unexpected);
+    /// Read into `buf` until it holds `want` bytes or the input ends.
+    fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> Split {
+        while buf.len() < want && !self.eof {
+            let len = buf.len();
+            buf.resize(len + self.read_bytes.min(want - len), 0);
+            let n = loop {
+                match self.src.read(&mut buf[len..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e.into()),
+                }
+            };
+            buf.truncate(len + n);
+            self.eof = n == 0;
         }
-        self.pos += 1;
         Ok(())
     }
+}
 
-    /// Move past a string whose opening quote was consumed.
-    fn skip_string(&mut self) -> Split {
-        loop {
-            match quote_or_backslash(&self.buf[self.pos..self.len]) {
-                Some(i) => {
-                    self.pos += i + 1;
-                    if self.buf[self.pos - 1] == b'"' {
-                        return Ok(());
-                    }
-                    // A backslash: the byte after it is escaped.
-                    if self.pos == self.len && !self.fill()? {
-                        return Err(Stop::Unexpected);
-                    }
-                    self.pos += 1;
-                }
-                None => {
-                    self.pos = self.len;
-                    if !self.fill()? {
-                        return Err(Stop::Unexpected);
-                    }
-                }
-            }
+/// Where the walk is in the log's outline: before the token of the
+/// variant's name. `first` is true right after an opening bracket, where a
+/// closing one may follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+enum At {
+    /// The log object's `{`.
+    #[default]
+    Log,
+    /// A member of the log, or its `}`.
+    LogMember { first: bool },
+    /// `,` or `}` after a member of the log.
+    LogNext,
+    /// The value of `runs`: `[` or `null`.
+    Runs,
+    /// A run's `{`, or the `]` of `runs`.
+    Run { first: bool },
+    /// `,` or `]` after a run.
+    RunNext,
+    /// A member of a run, or its `}`.
+    RunMember { first: bool },
+    /// `,` or `}` after a member of a run.
+    RunMemberNext,
+    /// The value of `results`: `[` or `null`.
+    Results,
+    /// A result, or the `]` of `results`.
+    Result { first: bool },
+    /// `,` or `]` after a result.
+    ResultNext,
+    /// Past the log: only whitespace may follow.
+    End,
+}
+
+/// The walk through the log's outline, carried from buffer to buffer.
+#[derive(Default)]
+struct Walk {
+    at: At,
+    /// Runs begun.
+    runs: usize,
+    /// The run members of [`Part`] seen in the current run.
+    parts: [bool; 4],
+    /// `version` and `runs` seen.
+    version_seen: bool,
+    runs_seen: bool,
+    version: Option<String>,
+    /// The buffer being walked ends the input.
+    eof: bool,
+}
+
+/// What a step of the walk came to.
+enum Step<T> {
+    Done(T),
+    /// The buffer ends first: wait for more.
+    More,
+}
+
+use Step::{Done, More};
+
+/// The first byte at or after `i` that is not JSON whitespace.
+fn token(b: &[u8], mut i: usize) -> Option<(usize, u8)> {
+    while let Some(&c) = b.get(i) {
+        if !matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+            return Some((i, c));
         }
+        i += 1;
+    }
+    None
+}
+
+/// Whether a parse error of `t` is at its last few bytes.
+fn near_end(t: &str, e: &serde_json::Error) -> bool {
+    let line_start = match e.line() {
+        0 | 1 => 0,
+        n => memchr::memchr_iter(b'\n', t.as_bytes())
+            .nth(n - 2)
+            .map_or(t.len(), |at| at + 1),
+    };
+    t.len().saturating_sub(line_start + e.column()) <= 16
+}
+
+impl Walk {
+    /// Walk `t` as far as it goes; `used` is where the walk stopped (the
+    /// rest waits for the next buffer).
+    fn walk<'a>(
+        &mut self,
+        t: &'a str,
+        used: &mut usize,
+        mut events: Events<'a>,
+    ) -> Split<Events<'a>> {
+        while let Done(next) = self.step(t, *used, &mut events)? {
+            *used = next;
+        }
+        Ok(events)
     }
 
-    /// Move past one JSON value starting at the next byte (not whitespace).
-    /// Only brackets and strings are followed; the piece's parse checks the
-    /// rest.
-    fn skip_value(&mut self) -> Split {
-        let Some(first) = self.peek()? else {
-            return Err(Stop::Unexpected);
+    /// One token or value of the outline from `pos` on, and where it ends.
+    fn step<'a>(&mut self, t: &'a str, pos: usize, out: &mut Events<'a>) -> Split<Step<usize>> {
+        let b = t.as_bytes();
+        let Some((i, c)) = token(b, pos) else {
+            return Ok(More);
         };
-        self.pos += 1;
-        match first {
-            b'"' => self.skip_string(),
-            b'{' | b'[' => {
-                let mut depth = 1usize;
-                loop {
-                    while self.pos < self.len {
-                        let b = self.buf[self.pos];
-                        self.pos += 1;
-                        match b {
-                            b'"' => self.skip_string()?,
-                            b'{' | b'[' => depth += 1,
-                            b'}' | b']' => {
-                                depth -= 1;
-                                if depth == 0 {
-                                    return Ok(());
-                                }
-                            }
-                            _ => {}
+        let (next, at) = match (self.at, c) {
+            (At::Log, b'{') => (i + 1, At::LogMember { first: true }),
+            (At::LogMember { first: true }, b'}') => (i + 1, At::End),
+            (At::LogMember { .. }, b'"') => {
+                let Done((key, j)) = self.key(t, i)? else {
+                    return Ok(More);
+                };
+                match &*key {
+                    "version" => {
+                        let Done((v, end)) = self.value::<Txt<'_>>(t, j)? else {
+                            return Ok(More);
+                        };
+                        if std::mem::replace(&mut self.version_seen, true) || &*v != SARIF_VERSION {
+                            return Err(Stop::Unexpected);
                         }
+                        self.version = Some(SARIF_VERSION.to_owned());
+                        (end, At::LogNext)
                     }
-                    if !self.fill()? {
+                    "runs" => {
+                        if std::mem::replace(&mut self.runs_seen, true) {
+                            return Err(Stop::Unexpected);
+                        }
+                        (j, At::Runs)
+                    }
+                    _ => match self.value::<IgnoredAny>(t, j)? {
+                        Done((_, end)) => (end, At::LogNext),
+                        More => return Ok(More),
+                    },
+                }
+            }
+            (At::LogNext, b',') => (i + 1, At::LogMember { first: false }),
+            (At::LogNext, b'}') => (i + 1, At::End),
+            (At::Runs, b'[') => (i + 1, At::Run { first: true }),
+            (At::Runs, b'n') => match self.value::<()>(t, i)? {
+                Done(((), end)) => (end, At::LogNext),
+                More => return Ok(More),
+            },
+            (At::Run { first: true }, b']') => (i + 1, At::LogNext),
+            (At::Run { .. }, b'{') => {
+                out.push(Event::RunStart(self.runs));
+                self.parts = [false; 4];
+                (i + 1, At::RunMember { first: true })
+            }
+            (At::RunNext, b',') => (i + 1, At::Run { first: false }),
+            (At::RunNext, b']') => (i + 1, At::LogNext),
+            (At::RunMember { first: true } | At::RunMemberNext, b'}') => {
+                out.push(Event::RunEnd);
+                self.runs += 1;
+                (i + 1, At::RunNext)
+            }
+            (At::RunMember { .. }, b'"') => {
+                let Done((key, j)) = self.key(t, i)? else {
+                    return Ok(More);
+                };
+                if let Some(part) = Part::of(&key) {
+                    if self.parts[part as usize] {
                         return Err(Stop::Unexpected);
                     }
-                }
-            }
-            b'}' | b']' | b',' | b':' => Err(Stop::Unexpected),
-            _ => loop {
-                // A number or a literal: up to the next delimiter.
-                while self.pos < self.len {
-                    match self.buf[self.pos] {
-                        b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r' => return Ok(()),
-                        _ => self.pos += 1,
+                    let Done((raw, end)) = self.value::<&'a serde_json::value::RawValue>(t, j)?
+                    else {
+                        return Ok(More);
+                    };
+                    let mut de = serde_json::Deserializer::from_str(raw.get());
+                    let event = PartSeed(part)
+                        .deserialize(&mut de)
+                        .map_err(|_| Stop::Unexpected)?;
+                    self.parts[part as usize] = true;
+                    out.push(event);
+                    (end, At::RunMemberNext)
+                } else if &*key == "results" {
+                    (j, At::Results)
+                } else {
+                    match self.value::<IgnoredAny>(t, j)? {
+                        Done((_, end)) => (end, At::RunMemberNext),
+                        More => return Ok(More),
                     }
                 }
-                if !self.fill()? {
-                    return Ok(());
-                }
+            }
+            (At::RunMemberNext, b',') => (i + 1, At::RunMember { first: false }),
+            (At::Results, b'[') => (i + 1, At::Result { first: true }),
+            (At::Results, b'n') => match self.value::<()>(t, i)? {
+                Done(((), end)) => (end, At::RunMemberNext),
+                More => return Ok(More),
             },
-        }
-    }
-
-    /// The next value, as its text (checked to be UTF-8).
-    fn value_text(&mut self) -> Split<&str> {
-        self.peek()?;
-        self.mark = Some(self.pos);
-        let skipped = self.skip_value();
-        let start = self.mark.take().unwrap_or(self.pos);
-        skipped?;
-        std::str::from_utf8(&self.buf[start..self.pos]).map_err(|_| Stop::Unexpected)
-    }
-
-    /// The next value, as a piece of the current batch.
-    fn piece(&mut self, piece: Piece) -> Split {
-        self.peek()?;
-        self.mark = Some(self.pos);
-        let skipped = self.skip_value();
-        let start = self.mark.take().unwrap_or(self.pos);
-        skipped?;
-        let text = std::str::from_utf8(&self.buf[start..self.pos]).map_err(|_| Stop::Unexpected)?;
-        let at = self.batch.text.len();
-        self.batch.text.push_str(text);
-        self.batch.pieces.push((piece, at, self.batch.text.len()));
-        if self.batch.pieces.len() >= BATCH_PIECES || self.batch.text.len() >= BATCH_BYTES {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    /// A piece without bytes.
-    fn mark_piece(&mut self, piece: Piece) {
-        let at = self.batch.text.len();
-        self.batch.pieces.push((piece, at, at));
-    }
-
-    /// Parse the batch and hand it over.
-    fn flush(&mut self) -> Split {
-        if self.batch.pieces.is_empty() {
-            return Ok(());
-        }
-        let next = self.back.try_recv().unwrap_or_default();
-        let text = std::mem::replace(&mut self.batch.text, next);
-        let pieces = &self.batch.pieces;
-        let parsed = Parsed::try_new(text, |t| parse_pieces(t, pieces).ok_or(()))
-            .map_err(|()| Stop::Unexpected)?;
-        self.batch.pieces.clear();
-        self.tx.send(parsed).map_err(|_| Stop::Unexpected)
-    }
-
-    /// An object key (its opening quote next), decoded.
-    fn key(&mut self) -> Split<String> {
-        let text = self.value_text()?;
-        if !text.starts_with('"') {
-            return Err(Stop::Unexpected);
-        }
-        serde_json::from_str::<Txt<'_>>(text)
-            .map(|k| k.0.into_owned())
-            .map_err(|_| Stop::Unexpected)
-    }
-
-    /// The members of an object whose `{` is next; `member` reads each
-    /// value (its key given).
-    fn object(&mut self, mut member: impl FnMut(&mut Self, String) -> Split) -> Split {
-        self.items(b'{', b'}', |s| {
-            let key = s.key()?;
-            s.expect(b':')?;
-            member(s, key)
-        })
-    }
-
-    /// The elements of an array whose `[` is next.
-    fn array(&mut self, element: impl FnMut(&mut Self) -> Split) -> Split {
-        self.items(b'[', b']', element)
-    }
-
-    /// Comma-separated items between `open` (next) and `close`.
-    fn items(&mut self, open: u8, close: u8, mut item: impl FnMut(&mut Self) -> Split) -> Split {
-        self.expect(open)?;
-        if self.peek()? == Some(close) {
-            self.pos += 1;
-            return Ok(());
-        }
-        loop {
-            item(self)?;
-            match self.peek()? {
-                Some(b',') => self.pos += 1,
-                Some(b) if b == close => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return Err(Stop::Unexpected),
+            (At::Result { first: true }, b']') => (i + 1, At::RunMemberNext),
+            (At::Result { .. }, _) => {
+                let Done((mut raw, end)) = self.value::<RawResult<'a>>(t, i)? else {
+                    return Ok(More);
+                };
+                raw.prepare();
+                out.push(Event::Result(raw));
+                (end, At::ResultNext)
             }
-        }
+            (At::ResultNext, b',') => (i + 1, At::Result { first: false }),
+            (At::ResultNext, b']') => (i + 1, At::RunMemberNext),
+            _ => return Err(Stop::Unexpected),
+        };
+        self.at = at;
+        Ok(Done(next))
     }
 
-    /// An array, or `null` (nothing); anything else is unexpected.
-    fn array_or_null(&mut self, element: impl FnMut(&mut Self) -> Split) -> Split {
-        if self.peek()? == Some(b'[') {
-            return self.array(element);
-        }
-        if self.value_text()? != "null" {
-            return Err(Stop::Unexpected);
-        }
-        Ok(())
-    }
-
-    /// The whole log.
-    fn log(&mut self) -> Split {
-        let bom = crate::ingest::BOM;
-        while self.len < bom.len() && self.fill()? {}
-        if self.buf[..self.len].starts_with(bom) {
-            self.pos = bom.len();
-        }
-        self.object(|s, key| match key.as_str() {
-            "version" => {
-                let text = s.value_text()?;
-                match serde_json::from_str::<Txt<'_>>(text) {
-                    Ok(v) if &*v == SARIF_VERSION => {
-                        s.version = Some(SARIF_VERSION.to_owned());
-                        Ok(())
-                    }
-                    _ => Err(Stop::Unexpected),
-                }
-            }
-            "runs" => s.array_or_null(Self::run),
-            _ => s.piece(Piece::Other),
-        })?;
-        match self.peek()? {
-            None => Ok(()),
+    /// A member's key (its `"` at `i`) and the `:` after it: the key, and
+    /// where its value may start.
+    fn key<'a>(&self, t: &'a str, i: usize) -> Split<Step<(Txt<'a>, usize)>> {
+        let Done((key, end)) = self.value::<Txt<'a>>(t, i)? else {
+            return Ok(More);
+        };
+        match token(t.as_bytes(), end) {
+            Some((j, b':')) => Ok(Done((key, j + 1))),
             Some(_) => Err(Stop::Unexpected),
+            None if self.eof => Err(Stop::Unexpected),
+            None => Ok(More),
         }
     }
 
-    /// One run object.
-    fn run(&mut self) -> Split {
-        if self.peek()? != Some(b'{') {
-            return Err(Stop::Unexpected);
-        }
-        self.mark_piece(Piece::RunStart(self.runs));
-        let mut seen = [false; 4];
-        self.object(|s, key| {
-            if let Some(part) = Part::of(&key) {
-                if std::mem::replace(&mut seen[part as usize], true) {
-                    return Err(Stop::Unexpected);
+    /// The value at `i` (after whitespace), and where it ends. A value that
+    /// reaches the end of the buffer may go on in the next one (a number
+    /// may), and one the buffer cuts off fails to parse: both wait for more.
+    /// Any other failure ends the walk.
+    fn value<'a, T: Deserialize<'a>>(&self, t: &'a str, i: usize) -> Split<Step<(T, usize)>> {
+        let mut values = serde_json::Deserializer::from_str(&t[i..]).into_iter::<T>();
+        match values.next() {
+            Some(Ok(v)) => {
+                let end = i + values.byte_offset();
+                if end == t.len() && !self.eof {
+                    Ok(More)
+                } else {
+                    Ok(Done((v, end)))
                 }
-                return s.piece(Piece::Part(part));
             }
-            if key == "results" {
-                return s.array_or_null(|s| s.piece(Piece::Result));
+            // Only whitespace left.
+            None if !self.eof => Ok(More),
+            // A cut-off number fails as a syntax error, at the end.
+            Some(Err(e))
+                if !self.eof && (e.is_eof() || (e.is_syntax() && near_end(&t[i..], &e))) =>
+            {
+                Ok(More)
             }
-            s.piece(Piece::Other)
-        })?;
-        self.mark_piece(Piece::RunEnd);
-        self.runs += 1;
-        Ok(())
+            None | Some(Err(_)) => Err(Stop::Unexpected),
+        }
     }
 }
 
@@ -697,15 +659,13 @@ mod tests {
     }
 
     #[test]
-    fn the_end_of_a_string_is_found_short_or_long() {
-        for at in [0, 1, 31, 32, 33, 200] {
-            let mut hay = vec![b'a'; at];
-            hay.extend_from_slice(b"\\\"z\"");
-            assert_eq!(quote_or_backslash(&hay), Some(at), "backslash at {at}");
-            hay[at] = b'"';
-            assert_eq!(quote_or_backslash(&hay), Some(at), "quote at {at}");
-            assert_eq!(quote_or_backslash(&hay[..at]), None, "none in {at}");
-        }
+    fn an_emptied_event_vector_keeps_its_memory() {
+        let mut events: Events<'_> = Vec::with_capacity(100);
+        events.push(Event::RunStart(0));
+        events.push(Event::RunEnd);
+        let spare = recycle(&mut events);
+        assert!(spare.is_empty());
+        assert!(spare.capacity() >= 100, "capacity {}", spare.capacity());
     }
 
     #[test]
