@@ -85,7 +85,7 @@ impl History {
     /// Record what is known about `identity` (replacing what was).
     pub fn insert(
         &mut self,
-        identity: Sym,
+        identity: &str,
         issue_id: IssueId,
         severity: &str,
         first_seen: &str,
@@ -97,9 +97,10 @@ impl History {
             first_seen: self.word(first_seen),
             fixed_at: fixed_at.map_or(NOT_FIXED, |t| self.word(t)),
         };
+        // (A digest identity is kept by its bytes: no text is made for it.)
         match identity.strip_prefix("fp ").and_then(digest_bytes) {
             Some(d) => self.known_fp.insert(d, known),
-            None => self.known.insert(identity, known),
+            None => self.known.insert(identity.into(), known),
         };
     }
 
@@ -179,7 +180,22 @@ impl History {
         if self.known_len() == 0 {
             return None;
         }
-        if let Some(d) = identity.fingerprint().and_then(digest_bytes) {
+        self.lookup_digest(
+            identity,
+            identity.fingerprint().and_then(digest_bytes),
+            scratch,
+        )
+    }
+
+    /// [`History::lookup`] with the identity's digest bytes, if it names a
+    /// digest, already decoded.
+    fn lookup_digest(
+        &self,
+        identity: &Identity,
+        digest: Option<[u8; 16]>,
+        scratch: &mut String,
+    ) -> Option<&Known> {
+        if let Some(d) = digest {
             return self.known_fp.get(&d);
         }
         if self.known.is_empty() {
@@ -192,12 +208,16 @@ impl History {
 /// The 16 bytes of a digest written as 32 lowercase hex digits; `None` for
 /// any other text (which then keeps its own spelling).
 fn digest_bytes(hex: &str) -> Option<[u8; 16]> {
-    let b = hex.as_bytes();
-    if b.len() != 32 || !b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
-        return None;
-    }
+    let b: &[u8; 32] = hex.as_bytes().try_into().ok()?;
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
     let mut out = [0u8; 16];
-    hex::decode_to_slice(b, &mut out).ok()?;
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        *o = (digit(pair[0])? << 4) | digit(pair[1])?;
+    }
     Some(out)
 }
 
@@ -288,6 +308,32 @@ pub fn days_between(from: &str, to: &str) -> Option<f64> {
     Some((b - a).as_seconds_f64() / 86_400.0)
 }
 
+/// The identities a run has: of those that name a fingerprint (`fp X`), X
+/// by its 16 bytes when it is a digest (as [`History`] keeps them), else as
+/// text; every other identity's text.
+#[derive(Default)]
+struct Seen {
+    digests: crate::model::FastSet<[u8; 16]>,
+    fingerprints: crate::model::FastSet<Sym>,
+    texts: crate::model::FastSet<Sym>,
+}
+
+impl Seen {
+    fn fingerprint(&mut self, fp: &str) {
+        match digest_bytes(fp) {
+            Some(d) => self.digests.insert(d),
+            None => self.fingerprints.insert(fp.into()),
+        };
+    }
+
+    fn has_fingerprint(&self, fp: &str) -> bool {
+        match digest_bytes(fp) {
+            Some(d) => self.digests.contains(&d),
+            None => self.fingerprints.contains(fp),
+        }
+    }
+}
+
 /// Compare a correlated run with its history.
 pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, LifecycleUpdate) {
     let now: Sym = run.meta.time.as_str().into();
@@ -299,13 +345,10 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
     update.new.reserve(c.issues.len());
     // Only needed to find the fixed issues, which only history can have.
     let track = h.known_len() > 0;
-    // Identities seen in this run: the fingerprints of `fp X` ones, and
-    // the others' texts.
-    let mut seen_fps: crate::model::FastSet<Sym> = Default::default();
-    let mut seen_texts: crate::model::FastSet<Sym> = Default::default();
+    let mut seen = Seen::default();
     let mut scratch = String::new();
     if track {
-        seen_fps.reserve(c.issues.len());
+        seen.digests.reserve(c.issues.len());
         // With history most issues carry something over (capacity that is
         // never written is never made resident).
         carried.reserve(c.issues.len());
@@ -313,8 +356,14 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
     for (k, is) in c.issues.iter().enumerate() {
         // Sticky identity: the identity any member fingerprint was recorded
         // under (a single-fingerprint identity `fp X` names its fingerprint).
-        let (identity, known) = match h.lookup(&is.identity, &mut scratch) {
-            Some(k) => (is.identity.clone(), Some(k)),
+        // (Decoded once, and only where there is history to match.)
+        let own = if track {
+            is.identity.fingerprint().and_then(digest_bytes)
+        } else {
+            None
+        };
+        let (identity, known, digest) = match h.lookup_digest(&is.identity, own, &mut scratch) {
+            Some(k) => (is.identity.clone(), Some(k), own),
             None => match is
                 .fingerprints
                 .iter()
@@ -322,9 +371,10 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
             {
                 Some(identity) => {
                     let known = h.lookup(&identity, &mut scratch);
-                    (identity, known)
+                    let digest = identity.fingerprint().and_then(digest_bytes);
+                    (identity, known, digest)
                 }
-                None => (is.identity.clone(), None),
+                None => (is.identity.clone(), None, own),
             },
         };
         let (status, known) = match known {
@@ -360,13 +410,18 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
         if track {
             // An identity `fp X` counts as its fingerprint however it is
             // held: history keeps digest identities by their bytes.
-            match &identity {
-                Identity::Fingerprint(f) => seen_fps.insert(f.clone()),
-                Identity::Text(t) => match t.strip_prefix("fp ") {
-                    Some(f) => seen_fps.insert(f.into()),
-                    None => seen_texts.insert(t.clone()),
+            match (&identity, digest) {
+                (_, Some(d)) => {
+                    seen.digests.insert(d);
+                }
+                (Identity::Fingerprint(f), None) => seen.fingerprint(f),
+                (Identity::Text(t), None) => match t.strip_prefix("fp ") {
+                    Some(f) => seen.fingerprint(f),
+                    None => {
+                        seen.texts.insert(t.clone());
+                    }
                 },
-            };
+            }
         }
         statuses.push(status);
         let (id, first_seen) = match known {
@@ -390,26 +445,17 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
         days_open: days_between(h.first_seen(k), &now),
     };
     let mut fixed: Vec<Fixed> = Vec::new();
-    let mut digits = [0u8; 32];
     for (d, k) in &h.known_fp {
-        if h.fixed_at(k).is_some() {
-            continue;
-        }
-        // Lowercase hex is ASCII.
-        let fp = match hex::encode_to_slice(d, &mut digits) {
-            Ok(()) => std::str::from_utf8(&digits).unwrap_or_default(),
-            Err(_) => continue,
-        };
-        if !seen_fps.contains(fp) {
-            fixed.push(gone(format!("fp {fp}"), k));
+        if h.fixed_at(k).is_none() && !seen.digests.contains(d) {
+            fixed.push(gone(format!("fp {}", hex::encode(d)), k));
         }
     }
     for (identity, k) in &h.known {
-        let seen = seen_texts.contains(&**identity)
+        let was_seen = seen.texts.contains(&**identity)
             || identity
                 .strip_prefix("fp ")
-                .is_some_and(|f| seen_fps.contains(f));
-        if h.fixed_at(k).is_none() && !seen {
+                .is_some_and(|f| seen.has_fingerprint(f));
+        if h.fixed_at(k).is_none() && !was_seen {
             fixed.push(gone(identity.to_string(), k));
         }
     }
@@ -456,13 +502,7 @@ pub fn history_from_issues(
         ..History::default()
     };
     for (id, identity, sev, fps) in issues {
-        h.insert(
-            identity.as_str().into(),
-            IssueId::from_text(id),
-            sev.as_str(),
-            time,
-            None,
-        );
+        h.insert(identity, IssueId::from_text(id), sev.as_str(), time, None);
         let shared: Sym = identity.as_str().into();
         for fp in fps {
             h.fingerprints.insert(fp.clone(), shared.clone());
@@ -475,6 +515,18 @@ pub fn history_from_issues(
 mod tests {
     use super::*;
 
+    #[test]
+    fn digests_are_read_from_32_lowercase_hex_digits_only() {
+        let d: [u8; 16] = *b"\x00\x01\x7f\x80\xff\x10\xab\xcd\xef\x12\x34\x56\x78\x9a\xbc\xde";
+        let text = hex::encode(d);
+        assert_eq!(digest_bytes(&text), Some(d));
+        assert_eq!(digest_bytes(&text.to_uppercase()), None);
+        assert_eq!(digest_bytes(&text[..31]), None);
+        assert_eq!(digest_bytes(&format!("{text}0")), None);
+        assert_eq!(digest_bytes(&format!("{}g", &text[..31])), None);
+        assert_eq!(digest_bytes(&format!("{}é", &text[..30])), None);
+    }
+
     fn at(h: &History, id: &str) -> Known {
         *h.lookup(&Identity::Text(id.into()), &mut String::new())
             .expect("known")
@@ -484,21 +536,9 @@ mod tests {
     fn history_keeps_each_word_once_and_reads_it_back() {
         let mut h = History::default();
         let t1 = "2026-01-01T00:00:00Z";
-        h.insert("fp a".into(), IssueId::derive("a"), "high", t1, None);
-        h.insert(
-            "fp b".into(),
-            IssueId::derive("b"),
-            "high",
-            t1,
-            Some("2026-02-01"),
-        );
-        h.insert(
-            "vuln x".into(),
-            IssueId::derive("x"),
-            "low",
-            "2026-03-01",
-            None,
-        );
+        h.insert("fp a", IssueId::derive("a"), "high", t1, None);
+        h.insert("fp b", IssueId::derive("b"), "high", t1, Some("2026-02-01"));
+        h.insert("vuln x", IssueId::derive("x"), "low", "2026-03-01", None);
         // high, t1, 2026-02-01, low, 2026-03-01
         assert_eq!(h.words.len(), 5);
         let (a, b) = (at(&h, "fp a"), at(&h, "fp b"));
@@ -509,13 +549,7 @@ mod tests {
         assert!(std::sync::Arc::ptr_eq(h.first_seen(&a), h.first_seen(&b)));
         assert_eq!(&**h.severity(&at(&h, "vuln x")), "low");
         // Replacing an entry keeps the newest facts.
-        h.insert(
-            "fp a".into(),
-            IssueId::derive("a"),
-            "low",
-            t1,
-            Some("2026-04-01"),
-        );
+        h.insert("fp a", IssueId::derive("a"), "low", t1, Some("2026-04-01"));
         assert_eq!(&**h.severity(&at(&h, "fp a")), "low");
         assert_eq!(h.words.len(), 6);
         assert_eq!(h.known_len(), 3);
@@ -530,13 +564,7 @@ mod tests {
         let upper = "0123456789ABCDEF0123456789ABCDEF";
         let mut h = History::default();
         for d in [fp, upper] {
-            h.insert(
-                format!("fp {d}").into(),
-                IssueId::derive(d),
-                "high",
-                "t",
-                None,
-            );
+            h.insert(&format!("fp {d}"), IssueId::derive(d), "high", "t", None);
         }
         assert_eq!((h.known_fp.len(), h.known.len()), (1, 1));
         let mut scratch = String::new();

@@ -1639,7 +1639,7 @@ impl Store {
                 project,
                 |(identity, issue_id, severity, first_seen, fixed_at)| {
                     h.insert(
-                        (*identity).into(),
+                        &identity,
                         crate::correlate::IssueId::from_text(&issue_id),
                         &severity,
                         &first_seen,
