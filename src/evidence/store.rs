@@ -1451,25 +1451,38 @@ fn encode_next_state(
     let fixed: FastSet<&str> = u.fixed.iter().map(|(i, _, _)| i.as_str()).collect();
     let reintroduced: Vec<String> = u.reintroduced.iter().map(|i| i.to_string()).collect();
     let reintroduced: FastSet<&str> = reintroduced.iter().map(String::as_str).collect();
-    // The identities and fingerprints stored already.
-    let mut stored: FastSet<Txt<'_>> = FastSet::default();
-    let mut known: FastSet<Txt<'_>> = FastSet::default();
-    st.walk(
-        project,
-        |(identity, ..)| {
-            stored.insert(identity);
-        },
-        |(fp, _)| {
-            known.insert(fp);
-        },
-    )?;
-    // New identities not stored yet (another run may have committed since
-    // the history was read), each once.
+    // Of this run's new identities and fingerprints, those not stored yet
+    // (another run may have committed since the history was read): the
+    // stored state is walked for them only when there are any (a run that
+    // finds what the last one found has none).
+    let mut scratch = String::new();
+    let mut unstored: FastSet<String> = FastSet::default();
+    let mut unstored_fps: FastSet<&str> = FastSet::default();
+    let stored_any = !st.0.is_empty();
+    if stored_any {
+        unstored.extend(
+            u.new
+                .iter()
+                .map(|(i, _, _)| i.text(&mut scratch).to_owned()),
+        );
+        unstored_fps.extend(u.fingerprints.iter().map(|(f, _)| &**f));
+    }
+    if !unstored.is_empty() || !unstored_fps.is_empty() {
+        st.walk(
+            project,
+            |(identity, ..)| {
+                unstored.remove(&*identity);
+            },
+            |(fp, _)| {
+                unstored_fps.remove(&*fp);
+            },
+        )?;
+    }
+    // Each new identity once.
     // (One pointer per entry: for a first run of 200k issues the set is
     // 2 MB, not the 6 MB of a set of keys.)
     let mut added: FastSet<&crate::correlate::Identity> = FastSet::default();
     added.reserve(u.new.len());
-    let mut scratch = String::new();
     let new: Vec<&(
         crate::correlate::Identity,
         crate::correlate::IssueId,
@@ -1478,11 +1491,11 @@ fn encode_next_state(
         .new
         .iter()
         .filter(|(i, _, _)| {
-            (stored.is_empty() || !stored.contains(i.text(&mut scratch))) && added.insert(i)
+            (!stored_any || unstored.contains(i.text(&mut scratch))) && added.insert(i)
         })
         .collect();
     drop(added); // freed before the encoding starts
-    drop(stored);
+    drop(unstored);
     let time = meta.time.as_str();
     // Fixed now wins over reintroduced (an identity is never both).
     fn fixed_at<'a>(
@@ -1523,7 +1536,9 @@ fn encode_next_state(
         }
         out.raw(b"],\"fingerprints\":[");
         st.walk(project, |_| {}, |(f, i)| out.item(&(&*f, &*i)))?;
-        for (f, i) in u.fingerprints.iter().filter(|(f, _)| !known.contains(&**f)) {
+        for (f, i) in
+            (u.fingerprints.iter()).filter(|(f, _)| !stored_any || unstored_fps.contains(&**f))
+        {
             out.item(&(&**f, i));
         }
         out.raw(b"]}");
