@@ -1787,6 +1787,9 @@ impl RunCtx {
             .or(rule.and_then(|r| r.default_level))
             .unwrap_or(Level::Warning);
 
+        // The primary location's identity path, for an identity of our own
+        // (not needed when the producer's fingerprints gave one).
+        let own_identity = f.fingerprint.source != FingerprintSource::Producer;
         let mut identity_path: Option<Sym> = None;
         for (related, pos, base, index) in &p.uri_refs {
             let list = if *related {
@@ -1802,7 +1805,7 @@ impl RunCtx {
             // every result of the run: resolved once, by identity.
             let key = loc.uri.as_ref().map(|u| Resolved::key(u, base.as_ref()));
             if let Some((full, ident)) = key.and_then(|k| resolved.0.get(&k)) {
-                if primary {
+                if primary && own_identity {
                     identity_path = Some(ident.clone());
                 }
                 loc.uri = Some(full.clone());
@@ -1828,15 +1831,6 @@ impl RunCtx {
             }
             loc.uri = full;
         }
-        let identity_path = identity_path
-            .map(|s| s.to_string())
-            .or_else(|| {
-                f.locations
-                    .first()
-                    .and_then(|l| l.uri.as_deref())
-                    .map(normalize_path)
-            })
-            .unwrap_or_default();
 
         let mut taxa_cwes = Vec::new();
         for (id, name, index) in &p.extra().taxa {
@@ -1884,7 +1878,16 @@ impl RunCtx {
             }
         };
 
-        if f.fingerprint.source != FingerprintSource::Producer {
+        if own_identity {
+            let identity_path = identity_path
+                .map(|s| s.to_string())
+                .or_else(|| {
+                    f.locations
+                        .first()
+                        .and_then(|l| l.uri.as_deref())
+                        .map(normalize_path)
+                })
+                .unwrap_or_default();
             f.fingerprint = fingerprint(f, &identity_path);
         }
     }
