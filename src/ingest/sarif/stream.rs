@@ -214,13 +214,15 @@ impl Reader<'_> {
                 // The input ended inside the log.
                 return Err(Stop::Unexpected);
             }
-            // A value longer than what is left of the buffer: read at
-            // least as much again before parsing it once more.
-            want = if used == 0 {
-                total.saturating_mul(2).max(self.read_bytes)
+            // Always more than is held now; and for a value longer than what
+            // was left of the buffer, at least as much again before parsing
+            // it once more.
+            let again = if used == 0 {
+                total.saturating_mul(2)
             } else {
-                buf.len() + self.read_bytes
+                0
             };
+            want = again.max(buf.len() + self.read_bytes);
         }
     }
 
@@ -644,6 +646,9 @@ mod tests {
             r#"{"version":"2.1.0","runs":[{"results":[{"message":{"text":"m"}}]"#.to_string(),
             r#"{"version":"2.1.0","runs":[],}"#.to_string(),
             r#"{"version":"2.1.0" "runs":[]}"#.to_string(),
+            // A character where the outline has none, cut by short reads.
+            r#"{"version":"2.1.0",€"runs":[]}"#.to_string(),
+            r#"{"version":"2.1.0","runs":[]}😀"#.to_string(),
         ];
         for c in &cases {
             assert!(whole(c.as_bytes()).is_err(), "the whole read takes {c}");
