@@ -414,12 +414,15 @@ fn failed_run_records_nothing() {
     assert_eq!(run_count(&db), 1);
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\"bomFormat\": \"CycloneDX\", \"specVersion\": ").unwrap();
+    // The store exists, so it is opened and its history read while the
+    // inputs are read: the input's error is still the one reported.
     fixops(&db)
         .arg("decide")
         .arg(fixture("example/scan.sarif"))
         .arg(&bad)
         .assert()
-        .code(2);
+        .code(2)
+        .stderr(predicate::str::contains("bad.json"));
     fixops(&db)
         .arg("ingest")
         .arg(fixture("example/scan.sarif"))
@@ -428,6 +431,21 @@ fn failed_run_records_nothing() {
         .code(2)
         .stderr(predicate::str::contains("nothing was recorded"));
     assert_eq!(run_count(&db), 1);
+}
+
+#[test]
+fn a_store_that_is_not_a_database_fails_the_decide_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("f.db");
+    std::fs::write(&db, vec![b'x'; 8192]).unwrap();
+    fixops(&db)
+        .arg("decide")
+        .arg(fixture("example/scan.sarif"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("f.db"))
+        .stderr(predicate::str::contains("panicked").not());
+    assert_eq!(std::fs::read(&db).unwrap(), vec![b'x'; 8192]);
 }
 
 #[test]

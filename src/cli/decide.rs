@@ -173,19 +173,48 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
         },
         scoring: Default::default(),
     };
+    let specs = args.inputs.specs()?;
     let mut timings = fixops::gate::Timings::start();
-    let ingested = fixops::ingest::ingest_all(&args.inputs.specs()?)?;
+    // A store that exists already is opened, and its history read, on a
+    // second core while the inputs are read (for a large project each takes
+    // a tenth of a second or more); one that does not is created only once
+    // the inputs have been read. The inputs' errors come first.
+    let (ingested, early) = std::thread::scope(|scope| {
+        let early = (!ctx.no_store && args.baseline.is_none() && ctx.db.is_file()).then(|| {
+            scope.spawn(|| -> fixops::error::Result<_> {
+                let store = Store::open(&ctx.db)?;
+                let history = store.history(&ctx.project, ctx.branch.as_deref())?;
+                Ok((store, history))
+            })
+        });
+        let ingested = fixops::ingest::ingest_all(&specs);
+        (ingested, early.map(|h| h.join()))
+    });
+    let ingested = ingested?;
     timings.mark("read and parse");
     let mut run = Run::assemble(ctx.meta("decide"), ingested);
-    let mut store = if ctx.no_store {
-        None
-    } else {
-        Some(Store::open(&ctx.db)?)
-    };
-    let history = match (&args.baseline, &store) {
-        (Some(b), _) => baseline_history(b, &ctx.time)?,
-        (None, Some(s)) => s.history(&ctx.project, ctx.branch.as_deref())?,
-        (None, None) => Default::default(),
+    let (mut store, history) = match early {
+        Some(Ok(loaded)) => {
+            let (store, history) = loaded?;
+            (Some(store), history)
+        }
+        Some(Err(_)) => anyhow::bail!(fixops::error::Error::Store {
+            path: ctx.db.clone(),
+            message: "reading the history stopped unexpectedly".into(),
+        }),
+        None => {
+            let store = if ctx.no_store {
+                None
+            } else {
+                Some(Store::open(&ctx.db)?)
+            };
+            let history = match (&args.baseline, &store) {
+                (Some(b), _) => baseline_history(b, &ctx.time)?,
+                (None, Some(s)) => s.history(&ctx.project, ctx.branch.as_deref())?,
+                (None, None) => Default::default(),
+            };
+            (store, history)
+        }
     };
     let mut opts = opts;
     opts.scoring = scoring(ctx, args, &run, store.as_ref())?;
