@@ -319,13 +319,6 @@ struct Seen {
 }
 
 impl Seen {
-    fn fingerprint(&mut self, fp: &str) {
-        match digest_bytes(fp) {
-            Some(d) => self.digests.insert(d),
-            None => self.fingerprints.insert(fp.into()),
-        };
-    }
-
     fn has_fingerprint(&self, fp: &str) -> bool {
         match digest_bytes(fp) {
             Some(d) => self.digests.contains(&d),
@@ -410,17 +403,13 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
         if track {
             // An identity `fp X` counts as its fingerprint however it is
             // held: history keeps digest identities by their bytes.
-            match (&identity, digest) {
-                (_, Some(d)) => {
-                    seen.digests.insert(d);
-                }
-                (Identity::Fingerprint(f), None) => seen.fingerprint(f),
-                (Identity::Text(t), None) => match t.strip_prefix("fp ") {
-                    Some(f) => seen.fingerprint(f),
-                    None => {
-                        seen.texts.insert(t.clone());
-                    }
-                },
+            // (`digest` is that of the fingerprint the identity names.)
+            if let Some(d) = digest {
+                seen.digests.insert(d);
+            } else if let Some(f) = identity.fingerprint() {
+                seen.fingerprints.insert(f.into());
+            } else if let Identity::Text(t) = &identity {
+                seen.texts.insert(t.clone());
             }
         }
         statuses.push(status);

@@ -178,14 +178,20 @@ impl Reader<'_> {
                     buf.drain(..bom.len());
                 }
             }
-            // The bytes of a character cut off by the end of the buffer
-            // wait for the next one.
-            let cut = match std::str::from_utf8(&buf) {
-                Ok(_) => Vec::new(),
-                Err(e) if e.error_len().is_none() && !self.eof => buf.split_off(e.valid_up_to()),
+            // Checked once; the bytes of a character cut off by the end of
+            // the buffer wait for the next one (only then is the rest
+            // checked again).
+            let mut cut = Vec::new();
+            let text = match String::from_utf8(buf) {
+                Ok(text) => text,
+                Err(e) if e.utf8_error().error_len().is_none() && !self.eof => {
+                    let valid = e.utf8_error().valid_up_to();
+                    let mut bytes = e.into_bytes();
+                    cut = bytes.split_off(valid);
+                    String::from_utf8(bytes).map_err(|_| Stop::Unexpected)?
+                }
                 Err(_) => return Err(Stop::Unexpected),
             };
-            let text = String::from_utf8(buf).map_err(|_| Stop::Unexpected)?;
             walk.eof = self.eof;
             let mut used = 0;
             let events = std::mem::take(&mut self.events);
