@@ -1216,9 +1216,10 @@ fn unpack(stored: &[u8]) -> std::result::Result<Vec<u8>, String> {
 
 /// The items as a JSON array (the bytes `serde_json` writes for a
 /// sequence), LZ4-compressed into `out`, with the digest of the stored
-/// bytes. Each item is serialized into a plain buffer (see [`Staged`]):
-/// for the large blobs, a run's findings and issues, that is a fifth less
-/// work than a call through `dyn Write` per token.
+/// bytes. Each item is serialized into a plain buffer (see [`Staged`]),
+/// not through `dyn Write` one call per token: for the large blobs (a
+/// run's findings and issues, and the next lifecycle state) that is 3 % of
+/// the instructions of a 200k-finding `decide`.
 fn pack_seq_into<T: serde::Serialize>(
     out: Packed,
     items: impl IntoIterator<Item = T>,
