@@ -363,8 +363,8 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
                 .find_map(|fp| h.identity_of(fp, &mut scratch))
             {
                 Some(identity) => {
-                    let known = h.lookup(&identity, &mut scratch);
                     let digest = identity.fingerprint().and_then(digest_bytes);
+                    let known = h.lookup_digest(&identity, digest, &mut scratch);
                     (identity, known, digest)
                 }
                 None => (is.identity.clone(), None, own),

@@ -187,6 +187,19 @@ fn baseline_file_instead_of_store() {
     assert_eq!(v["counts"]["by_lifecycle"]["unchanged"], 5);
     assert_eq!(v["verdict"], "ALLOW", "nothing new against the baseline");
     assert!(v["baseline"].as_str().unwrap().contains("first.json"));
+    // Without a store the baseline is still the history.
+    let out = Command::cargo_bin("fixops")
+        .unwrap()
+        .args(["--no-store", "decide", "--format", "json", "--new-only"])
+        .arg("--baseline")
+        .arg(&first)
+        .arg(fixture("example/scan.sarif"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["counts"]["by_lifecycle"]["unchanged"], 5);
+    assert_eq!(v["verdict"], "ALLOW");
 }
 
 #[test]

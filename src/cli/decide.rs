@@ -179,42 +179,32 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
     // second core while the inputs are read (for a large project each takes
     // a tenth of a second or more); one that does not is created only once
     // the inputs have been read. The inputs' errors come first.
+    let open_with_history = || -> fixops::error::Result<_> {
+        let store = Store::open(&ctx.db)?;
+        let history = store.history(&ctx.project, ctx.branch.as_deref())?;
+        Ok((Some(store), history))
+    };
     let (ingested, early) = std::thread::scope(|scope| {
-        let early = (!ctx.no_store && args.baseline.is_none() && ctx.db.is_file()).then(|| {
-            scope.spawn(|| -> fixops::error::Result<_> {
-                let store = Store::open(&ctx.db)?;
-                let history = store.history(&ctx.project, ctx.branch.as_deref())?;
-                Ok((store, history))
-            })
-        });
+        let early = (!ctx.no_store && args.baseline.is_none() && ctx.db.is_file())
+            .then(|| scope.spawn(open_with_history));
         let ingested = fixops::ingest::ingest_all(&specs);
         (ingested, early.map(|h| h.join()))
     });
     let ingested = ingested?;
     timings.mark("read and parse");
     let mut run = Run::assemble(ctx.meta("decide"), ingested);
-    let (mut store, history) = match early {
-        Some(Ok(loaded)) => {
-            let (store, history) = loaded?;
-            (Some(store), history)
-        }
-        Some(Err(_)) => anyhow::bail!(fixops::error::Error::Store {
+    let (mut store, history) = match (early, &args.baseline) {
+        (Some(Ok(loaded)), _) => loaded?,
+        (Some(Err(_)), _) => anyhow::bail!(fixops::error::Error::Store {
             path: ctx.db.clone(),
             message: "reading the history stopped unexpectedly".into(),
         }),
-        None => {
-            let store = if ctx.no_store {
-                None
-            } else {
-                Some(Store::open(&ctx.db)?)
-            };
-            let history = match (&args.baseline, &store) {
-                (Some(b), _) => baseline_history(b, &ctx.time)?,
-                (None, Some(s)) => s.history(&ctx.project, ctx.branch.as_deref())?,
-                (None, None) => Default::default(),
-            };
-            (store, history)
+        (None, Some(b)) => {
+            let store = (!ctx.no_store).then(|| Store::open(&ctx.db)).transpose()?;
+            (store, baseline_history(b, &ctx.time)?)
         }
+        (None, None) if ctx.no_store => (None, Default::default()),
+        (None, None) => open_with_history()?,
     };
     let mut opts = opts;
     opts.scoring = scoring(ctx, args, &run, store.as_ref())?;

@@ -1182,15 +1182,7 @@ fn insert_inputs(tx: &rusqlite::Transaction<'_>, run_id: i64, run: &Run) -> rusq
 /// serializer (see [`erased::Ser::pack_into`]); blobs of stores written before
 /// that are size-prefixed LZ4 blocks, and are still read.
 fn pack_json(v: &dyn erased::Ser) -> std::result::Result<(Packed, String), String> {
-    pack_json_into(Packed::default(), v)
-}
-
-/// [`pack_json`] into `out` (in memory or [`Packed::spilled`]).
-fn pack_json_into(
-    out: Packed,
-    v: &dyn erased::Ser,
-) -> std::result::Result<(Packed, String), String> {
-    let data = v.pack_into(out)?;
+    let data = v.pack_into(Packed::default())?;
     let digest = data.digest();
     Ok((data, digest))
 }
@@ -1528,16 +1520,20 @@ fn encode_next_state(
     // (another run may have committed since the history was read): the
     // stored state is walked for them only when there are any (a run that
     // finds what the last one found has none).
+    // (The new identities' texts are written out once, and only then.)
     let mut scratch = String::new();
-    let mut unstored: FastSet<String> = FastSet::default();
-    let mut unstored_fps: FastSet<&str> = FastSet::default();
     let stored_any = !st.0.is_empty();
+    let texts: Vec<String> = if stored_any {
+        u.new
+            .iter()
+            .map(|(i, _, _)| i.text(&mut scratch).to_owned())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut unstored: FastSet<&str> = texts.iter().map(String::as_str).collect();
+    let mut unstored_fps: FastSet<&str> = FastSet::default();
     if stored_any {
-        unstored.extend(
-            u.new
-                .iter()
-                .map(|(i, _, _)| i.text(&mut scratch).to_owned()),
-        );
         unstored_fps.extend(u.fingerprints.iter().map(|(f, _)| &**f));
     }
     if !unstored.is_empty() || !unstored_fps.is_empty() {
@@ -1563,12 +1559,15 @@ fn encode_next_state(
     )> = u
         .new
         .iter()
-        .filter(|(i, _, _)| {
-            (!stored_any || unstored.contains(i.text(&mut scratch))) && added.insert(i)
+        .enumerate()
+        .filter(|(k, (i, _, _))| {
+            (!stored_any || unstored.contains(texts[*k].as_str())) && added.insert(i)
         })
+        .map(|(_, entry)| entry)
         .collect();
     drop(added); // freed before the encoding starts
     drop(unstored);
+    drop(texts);
     let time = meta.time.as_str();
     // Fixed now wins over reintroduced (an identity is never both).
     fn fixed_at<'a>(
