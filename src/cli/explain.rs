@@ -66,14 +66,13 @@ fn verdict_of(store: &Store, run: i64) -> Result<serde_json::Value> {
     };
     let mut v = get("verdict")?;
     v["issues"] = get("issues")?;
-    v["findings"] = get("findings")?;
     Ok(v)
 }
 
-/// Resolve a finding index or an issue id to a finding index.
-fn finding_of(verdict: &serde_json::Value, key: &str) -> Result<usize> {
+/// Resolve a finding index or an issue id to a finding index (of the `n`
+/// findings of the run).
+fn finding_of(verdict: &serde_json::Value, n: usize, key: &str) -> Result<usize> {
     if let Ok(i) = key.parse::<usize>() {
-        let n = verdict["findings"].as_array().map_or(0, Vec::len);
         if i < n {
             return Ok(i);
         }
@@ -95,12 +94,13 @@ fn finding_of(verdict: &serde_json::Value, key: &str) -> Result<usize> {
 pub fn explain(ctx: &Context, args: &ExplainArgs) -> Result<u8> {
     let (store, run_id) = open_run(ctx, args.run)?;
     let verdict = verdict_of(&store, run_id)?;
+    let findings = store.findings_of(run_id)?;
     let (a, b) = (
-        finding_of(&verdict, &args.a)?,
-        finding_of(&verdict, &args.b)?,
+        finding_of(&verdict, findings.len(), &args.a)?,
+        finding_of(&verdict, findings.len(), &args.b)?,
     );
     let mut run = fixops::run::Run::assemble(ctx.meta("explain"), Default::default());
-    run.findings = std::sync::Arc::new(store.findings_of(run_id)?);
+    run.findings = std::sync::Arc::new(findings);
     run.finding_input = vec![0; run.findings.len()];
     let c = correlate::correlate(
         &run,
@@ -176,7 +176,7 @@ pub fn issues(ctx: &Context, args: &IssuesArgs) -> Result<u8> {
             "merged by",
             "vex / waiver",
         ]);
-        let findings = verdict["findings"].as_array().cloned().unwrap_or_default();
+        let findings = store.findings_of(run_id)?;
         for i in verdict["issues"].as_array().into_iter().flatten() {
             let members: Vec<String> = i["findings"]
                 .as_array()
@@ -191,7 +191,7 @@ pub fn issues(ctx: &Context, args: &IssuesArgs) -> Result<u8> {
                 .or_else(|| {
                     findings
                         .get(first)
-                        .and_then(|f| f["rule"].as_str())
+                        .and_then(|f| f.rule_id.as_deref())
                         .map(str::to_string)
                 })
                 .unwrap_or_default();

@@ -1012,7 +1012,7 @@ impl Packed {
     }
 }
 
-/// A run's findings as the store keeps them: compact JSON, LZ4-compressed,
+/// A run's findings as the store keeps them: JSON tables and rows ([`write_findings`]), LZ4-compressed,
 /// with the digest of the stored bytes. Encoding depends on the findings
 /// alone, so `decide` does it on a second core while the gate runs.
 #[derive(Debug)]
@@ -1038,13 +1038,8 @@ impl EncodedFindings {
     }
 
     fn encode_into(run: &Run, out: Packed) -> std::result::Result<EncodedFindings, String> {
-        let (data, digest) = pack_seq_into(
-            out,
-            run.findings
-                .iter()
-                .enumerate()
-                .map(|(i, f)| StoredFinding::of(f, run.finding_input.get(i).copied().unwrap_or(0))),
-        )?;
+        let data = pack_into(out, |w| write_findings(w, run))?;
+        let digest = data.digest();
         Ok(EncodedFindings {
             data,
             digest,
@@ -1068,50 +1063,307 @@ where
     }
 }
 
-/// One finding as the findings blob keeps it.
-#[derive(serde::Serialize)]
-struct StoredFinding<'a> {
-    fp: &'a str,
-    tool: &'a str,
-    rule: Option<&'a str>,
-    sev: &'static str,
-    score: Option<f64>,
-    path: Option<&'a str>,
-    line: Option<u32>,
-    vuln: Option<&'a str>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    aliases: &'a [String],
-    purl: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pkg: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<&'a str>,
-    #[serde(skip_serializing_if = "<[crate::model::Sym]>::is_empty")]
-    cwes: &'a [crate::model::Sym],
-    input: u32,
-}
-
-impl<'a> StoredFinding<'a> {
-    fn of(f: &'a crate::model::Finding, input: u32) -> Self {
+/// Write a run's findings as the findings blob keeps them:
+///
+/// `{"findings": [row, ...], "tools": [name, ...], "rules": [id, ...],
+/// "paths": [uri, ...], "cwes": [[cwe, ...], ...]}`
+///
+/// with each row `[fingerprint, tool, rule, severity, score, path, line,
+/// cwes, input, vulnerability]`: tool, rule, path and cwes are indices into
+/// the tables after the rows (`null` where the finding has none), and the
+/// vulnerability is `null` or `[id, aliases, purl, package, version]`.
+/// Each rule, path and tool name is written once, not once per finding: for
+/// the 200k-result bench log that is 13 MB of JSON instead of 45, which is
+/// less to serialize, compress and write twice (WAL, then checkpoint).
+/// Runs recorded before this layout hold a list of objects, one per
+/// finding, and are still read ([`Store::findings_of`]).
+fn write_findings(w: &mut Staged<'_>, run: &Run) -> std::result::Result<(), String> {
+    let mut tools: Table<&str> = Table::default();
+    let mut rules: Table<&str> = Table::default();
+    let mut paths: Table<&str> = Table::default();
+    let mut cwes: Table<&[crate::model::Sym]> = Table::default();
+    let mut list = JsonList::new(w);
+    list.raw(b"{\"findings\":[");
+    for (i, f) in run.findings.iter().enumerate() {
         let loc = f.primary_location();
         let v = f.vulnerability.as_deref();
         let p = v.and_then(|v| v.package.as_ref());
-        StoredFinding {
-            fp: &f.fingerprint.value,
-            tool: &f.tool.name,
-            rule: f.rule_id.as_deref(),
-            sev: f.severity.as_str(),
-            score: f.score,
-            path: loc.and_then(|l| l.uri.as_deref()),
-            line: loc.and_then(|l| l.start_line),
-            vuln: v.map(|v| v.id.as_str()),
-            aliases: v.map(|v| v.aliases.as_slice()).unwrap_or(&[]),
-            purl: p.and_then(|p| p.purl.as_deref()),
-            pkg: p.and_then(|p| p.name.as_deref()),
-            version: p.and_then(|p| p.version.as_deref()),
-            cwes: &f.cwes,
-            input,
+        list.item(&FindingRow(
+            &f.fingerprint.value,
+            tools.index(&f.tool.name),
+            f.rule_id.as_deref().map(|r| rules.index(r)),
+            f.severity,
+            f.score,
+            loc.and_then(|l| l.uri.as_deref()).map(|u| paths.index(u)),
+            loc.and_then(|l| l.start_line),
+            (!f.cwes.is_empty()).then(|| cwes.index(&f.cwes)),
+            run.finding_input.get(i).copied().unwrap_or(0),
+            v.map(|v| {
+                (
+                    v.id.as_str(),
+                    v.aliases.as_slice(),
+                    p.and_then(|p| p.purl.as_deref()),
+                    p.and_then(|p| p.name.as_deref()),
+                    p.and_then(|p| p.version.as_deref()),
+                )
+            }),
+        ));
+    }
+    for (key, table) in [
+        (&b"],\"tools\":"[..], &tools.items),
+        (b",\"rules\":", &rules.items),
+        (b",\"paths\":", &paths.items),
+    ] {
+        list.raw(key);
+        list.item(table);
+    }
+    list.raw(b",\"cwes\":");
+    list.item(&cwes.items);
+    list.raw(b"}");
+    list.finish()
+}
+
+/// One row of the findings blob, as written (see [`write_findings`]).
+#[derive(serde::Serialize)]
+struct FindingRow<'a>(
+    &'a str,
+    u32,
+    Option<u32>,
+    crate::model::Severity,
+    Option<f64>,
+    Option<u32>,
+    Option<u32>,
+    Option<u32>,
+    u32,
+    Option<VulnRow<&'a str, &'a [String]>>,
+);
+
+/// `[id, aliases, purl, package, version]`, `T` a text and `L` a list
+/// of texts (borrowed when written, owned when read).
+type VulnRow<T, L> = (T, L, Option<T>, Option<T>, Option<T>);
+
+/// Distinct values in the order first seen, each with its index.
+struct Table<K> {
+    index: crate::model::FastMap<K, u32>,
+    items: Vec<K>,
+}
+
+impl<K> Default for Table<K> {
+    fn default() -> Self {
+        Table {
+            index: Default::default(),
+            items: Vec::new(),
         }
+    }
+}
+
+impl<K: Copy + Eq + std::hash::Hash> Table<K> {
+    fn index(&mut self, k: K) -> u32 {
+        let next = self.items.len() as u32;
+        let i = *self.index.entry(k).or_insert(next);
+        if i == next {
+            self.items.push(k);
+        }
+        i
+    }
+}
+
+/// A findings blob, read back (see [`Store::findings_of`]).
+fn read_findings(blob: &[u8]) -> std::result::Result<Vec<crate::model::Finding>, String> {
+    use crate::model::{Severity, Sym};
+    use std::sync::Arc;
+    /// A row as [`write_findings`] writes it.
+    #[derive(serde::Deserialize)]
+    struct Row(
+        String,
+        u32,
+        Option<u32>,
+        Severity,
+        Option<f64>,
+        Option<u32>,
+        Option<u32>,
+        Option<u32>,
+        serde::de::IgnoredAny,
+        Option<VulnRow<String, Vec<String>>>,
+    );
+    #[derive(serde::Deserialize)]
+    struct Tables {
+        findings: Vec<Row>,
+        tools: Vec<String>,
+        rules: Vec<String>,
+        paths: Vec<String>,
+        cwes: Vec<Vec<String>>,
+    }
+    /// A finding as runs recorded before the tables kept it.
+    #[derive(serde::Deserialize)]
+    struct Object {
+        fp: String,
+        tool: String,
+        rule: Option<String>,
+        sev: Severity,
+        score: Option<f64>,
+        path: Option<String>,
+        line: Option<u32>,
+        vuln: Option<String>,
+        #[serde(default)]
+        aliases: Vec<String>,
+        purl: Option<String>,
+        pkg: Option<String>,
+        version: Option<String>,
+        #[serde(default)]
+        cwes: Vec<String>,
+    }
+    let sym = |s: String| -> Sym { Arc::from(s) };
+    let first = blob.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        let objects: Vec<Object> = serde_json::from_slice(blob).map_err(|e| e.to_string())?;
+        // One shared tool per name, as when the run was read.
+        let mut tools: crate::model::FastMap<String, Arc<crate::model::Tool>> = Default::default();
+        return Ok(objects
+            .into_iter()
+            .map(|f| {
+                let tool = tools
+                    .entry(f.tool)
+                    .or_insert_with_key(|name| tool_named(name))
+                    .clone();
+                let vuln = f.vuln.map(|id| {
+                    (
+                        id,
+                        f.aliases,
+                        f.purl.map(sym),
+                        f.pkg.map(sym),
+                        f.version.map(sym),
+                    )
+                });
+                let cwes = f.cwes.into_iter().map(sym).collect();
+                stored_finding(
+                    f.fp,
+                    tool,
+                    f.rule.map(sym),
+                    (f.sev, f.score),
+                    (f.path.map(sym), f.line),
+                    cwes,
+                    vuln,
+                )
+            })
+            .collect());
+    }
+    let t: Tables = serde_json::from_slice(blob).map_err(|e| e.to_string())?;
+    // Tools of one name share one value, as when the run was read.
+    let mut by_name: crate::model::FastMap<&str, Arc<crate::model::Tool>> = Default::default();
+    let tools: Vec<Arc<crate::model::Tool>> = t
+        .tools
+        .iter()
+        .map(|n| by_name.entry(n).or_insert_with(|| tool_named(n)).clone())
+        .collect();
+    let rules: Vec<Sym> = t.rules.into_iter().map(sym).collect();
+    let paths: Vec<Sym> = t.paths.into_iter().map(sym).collect();
+    let cwes: Vec<crate::model::Syms> = t
+        .cwes
+        .into_iter()
+        .map(|l| l.into_iter().map(sym).collect())
+        .collect();
+    fn at<T: Clone>(table: &[T], i: u32, what: &str) -> std::result::Result<T, String> {
+        table
+            .get(i as usize)
+            .cloned()
+            .ok_or_else(|| format!("{what} {i} is not in the table of {} {what}s", table.len()))
+    }
+    t.findings
+        .into_iter()
+        .map(|r| {
+            let Row(fp, tool, rule, sev, score, path, line, cwe, _, vuln) = r;
+            Ok(stored_finding(
+                fp,
+                at(&tools, tool, "tool")?,
+                rule.map(|i| at(&rules, i, "rule")).transpose()?,
+                (sev, score),
+                (path.map(|i| at(&paths, i, "path")).transpose()?, line),
+                cwe.map(|i| at(&cwes, i, "CWE list"))
+                    .transpose()?
+                    .unwrap_or_default(),
+                vuln.map(|(id, aliases, purl, pkg, version)| {
+                    (id, aliases, purl.map(sym), pkg.map(sym), version.map(sym))
+                }),
+            ))
+        })
+        .collect()
+}
+
+fn tool_named(name: &str) -> std::sync::Arc<crate::model::Tool> {
+    std::sync::Arc::new(crate::model::Tool {
+        name: std::sync::Arc::from(name),
+        version: None,
+    })
+}
+
+/// `(id, aliases, purl, package, version)` of a stored finding.
+type StoredVuln = (
+    String,
+    Vec<String>,
+    Option<crate::model::Sym>,
+    Option<crate::model::Sym>,
+    Option<crate::model::Sym>,
+);
+
+/// A finding with what the findings blob keeps of it.
+fn stored_finding(
+    fp: String,
+    tool: std::sync::Arc<crate::model::Tool>,
+    rule_id: Option<crate::model::Sym>,
+    (severity, score): (crate::model::Severity, Option<f64>),
+    (path, line): (Option<crate::model::Sym>, Option<u32>),
+    cwes: crate::model::Syms,
+    vuln: Option<StoredVuln>,
+) -> crate::model::Finding {
+    use crate::model::*;
+    Finding {
+        tool,
+        rule_id,
+        meta: None,
+        kind: ResultKind::Fail,
+        level: Level::Warning,
+        severity,
+        score,
+        message: Box::default(),
+        locations: path
+            .map(|p| {
+                vec![Location {
+                    uri: Some(p),
+                    start_line: line,
+                    ..Default::default()
+                }]
+                .into()
+            })
+            .unwrap_or_default(),
+        related_locations: Box::default(),
+        producer_fingerprints: Default::default(),
+        fingerprint: Fingerprint {
+            value: fp.into(),
+            source: if vuln.is_some() {
+                FingerprintSource::Package
+            } else {
+                FingerprintSource::Producer
+            },
+        },
+        suppressions: Box::default(),
+        baseline_state: None,
+        code_flows: 0,
+        cwes,
+        vulnerability: vuln.map(|(id, aliases, purl, name, version)| {
+            Box::new(VulnerabilityRef {
+                id,
+                aliases,
+                package: Some(PackageRef {
+                    name,
+                    version,
+                    purl,
+                    fixed_version: None,
+                }),
+                cvss_vectors: vec![],
+            })
+        }),
+        properties: None,
     }
 }
 
@@ -1797,95 +2049,13 @@ impl Store {
 
     /// The findings of a recorded run, rebuilt from its findings blob with
     /// the fields correlation uses (identity, rule, place, CWEs,
-    /// vulnerability and package).
+    /// vulnerability and package). Reads both layouts: the tables and rows
+    /// of [`write_findings`], and the list of objects written before.
     pub fn findings_of(&self, run_id: i64) -> Result<Vec<crate::model::Finding>> {
-        use crate::model::*;
-        use std::sync::Arc;
-        #[derive(serde::Deserialize)]
-        struct F {
-            fp: String,
-            tool: String,
-            rule: Option<String>,
-            sev: Severity,
-            score: Option<f64>,
-            path: Option<String>,
-            line: Option<u32>,
-            vuln: Option<String>,
-            #[serde(default)]
-            aliases: Vec<String>,
-            purl: Option<String>,
-            pkg: Option<String>,
-            version: Option<String>,
-            #[serde(default)]
-            cwes: Vec<String>,
-        }
         let Some(blob) = self.blob(run_id, "findings")? else {
             return Err(self.err(format!("run {run_id} has no recorded findings")));
         };
-        let fs: Vec<F> = serde_json::from_slice(&blob)
-            .map_err(|e| self.err(format!("run {run_id} findings: {e}")))?;
-        // One shared tool per name, as when the run was read.
-        let mut tools: FastMap<String, Arc<Tool>> = FastMap::default();
-        Ok(fs
-            .into_iter()
-            .map(|f| Finding {
-                tool: tools
-                    .entry(f.tool)
-                    .or_insert_with_key(|name| {
-                        Arc::new(Tool {
-                            name: Arc::from(name.as_str()),
-                            version: None,
-                        })
-                    })
-                    .clone(),
-                rule_id: f.rule.map(Arc::from),
-                meta: None,
-                kind: ResultKind::Fail,
-                level: Level::Warning,
-                severity: f.sev,
-                score: f.score,
-                message: Box::default(),
-                locations: f
-                    .path
-                    .map(|p| {
-                        vec![Location {
-                            uri: Some(Arc::from(p)),
-                            start_line: f.line,
-                            ..Default::default()
-                        }]
-                        .into()
-                    })
-                    .unwrap_or_default(),
-                related_locations: Box::default(),
-                producer_fingerprints: Default::default(),
-                fingerprint: Fingerprint {
-                    value: f.fp.into(),
-                    source: if f.vuln.is_some() {
-                        FingerprintSource::Package
-                    } else {
-                        FingerprintSource::Producer
-                    },
-                },
-                suppressions: Box::default(),
-                baseline_state: None,
-                code_flows: 0,
-                cwes: f.cwes.into_iter().map(Arc::from).collect(),
-                vulnerability: f.vuln.map(|id| {
-                    Box::new(VulnerabilityRef {
-                        id,
-                        aliases: f.aliases,
-                        package: Some(PackageRef {
-                            name: f.pkg.map(Arc::from),
-                            version: f.version.map(Arc::from),
-                            purl: f.purl.map(Arc::from),
-                            fixed_version: None,
-                        }),
-                        cvss_vectors: vec![],
-                    })
-                }),
-                properties: None,
-            })
-            .collect())
+        read_findings(&blob).map_err(|e| self.err(format!("run {run_id} findings: {e}")))
     }
 
     /// A stored blob of a run (`findings`, `components`, `statements`, and for
@@ -2094,6 +2264,165 @@ mod tests {
         assert!(std::sync::Arc::ptr_eq(&back[0].tool, &back[2].tool));
         assert!(!std::sync::Arc::ptr_eq(&back[0].tool, &back[1].tool));
         assert_eq!(back[2].rule_id.as_deref(), Some("c"));
+    }
+
+    /// What the findings blob keeps of a finding, comparable.
+    fn kept(f: &crate::model::Finding) -> String {
+        let v = f.vulnerability.as_deref();
+        let p = v.and_then(|v| v.package.as_ref());
+        format!(
+            "{} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+            f.fingerprint.value,
+            f.tool.name,
+            f.rule_id,
+            f.severity,
+            f.score,
+            f.primary_location().and_then(|l| l.uri.clone()),
+            f.primary_location().and_then(|l| l.start_line),
+            f.cwes,
+            v.map(|v| &v.id),
+            v.map(|v| &v.aliases),
+            p.and_then(|p| p.purl.clone()),
+            p.and_then(|p| p.name.clone()),
+            p.and_then(|p| p.version.clone()),
+        )
+    }
+
+    /// Findings with and without rule, place, CWEs and vulnerability, and
+    /// texts that need escaping.
+    fn varied_findings() -> Vec<crate::model::Finding> {
+        use crate::model::*;
+        let tool = |n: &str| {
+            std::sync::Arc::new(Tool {
+                name: n.into(),
+                version: None,
+            })
+        };
+        let fp = |s: &str| Fingerprint {
+            value: s.into(),
+            source: FingerprintSource::Producer,
+        };
+        let at = |uri: &str, line: Option<u32>| -> Box<[Location]> {
+            vec![Location {
+                uri: Some(uri.into()),
+                start_line: line,
+                ..Default::default()
+            }]
+            .into()
+        };
+        let cwe: Syms = vec![Sym::from("CWE-79"), Sym::from("CWE-80")].into();
+        let mut a = Finding::new(tool("Semgrep"), Some("r/\"x\"".into()), "m", fp("a"));
+        a.severity = Severity::High;
+        a.score = Some(8.1);
+        a.locations = at("src/a \u{e9}.py", Some(3));
+        a.cwes = cwe.clone();
+        let mut b = Finding::new(tool("Semgrep"), None, "m", fp("b"));
+        b.locations = at("src/a \u{e9}.py", None);
+        let mut c = Finding::new(tool("Trivy"), Some("CVE-1".into()), "m", fp("c"));
+        c.severity = Severity::Critical;
+        c.fingerprint = Fingerprint::for_package("CVE-1", "pkg:npm/x", "1.0");
+        c.cwes = cwe;
+        c.vulnerability = Some(Box::new(VulnerabilityRef {
+            id: "CVE-1".into(),
+            aliases: vec!["GHSA-1".into()],
+            package: Some(PackageRef {
+                name: Some("x".into()),
+                version: Some("1.0".into()),
+                purl: Some("pkg:npm/x@1.0".into()),
+                fixed_version: None,
+            }),
+            cvss_vectors: vec![],
+        }));
+        let mut d = Finding::new(tool("Trivy"), Some("CVE-2".into()), "m", fp("d"));
+        d.vulnerability = Some(Box::new(VulnerabilityRef {
+            id: "CVE-2".into(),
+            aliases: vec![],
+            package: Some(PackageRef::default()),
+            cvss_vectors: vec![],
+        }));
+        let e = Finding::new(tool("Semgrep"), Some("r/\"x\"".into()), "m", fp("e"));
+        vec![a, b, c, d, e]
+    }
+
+    #[test]
+    fn recorded_findings_read_back_with_what_the_blob_keeps() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        let mut run = empty_run("2026-01-01T00:00:00Z");
+        run.findings = std::sync::Arc::new(varied_findings());
+        let id = s.record(&run, None, None).unwrap().run_id;
+        let back = s.findings_of(id).unwrap();
+        let want: Vec<String> = run.findings.iter().map(kept).collect();
+        let got: Vec<String> = back.iter().map(kept).collect();
+        assert_eq!(got, want);
+        // Each text once: two findings of one rule, two of one path.
+        let json = String::from_utf8(s.blob(id, "findings").unwrap().unwrap()).unwrap();
+        assert_eq!(json.matches("src/a").count(), 1, "{json}");
+        assert_eq!(json.matches("Semgrep").count(), 1, "{json}");
+        assert_eq!(json.matches("CWE-79").count(), 1, "{json}");
+        assert!(std::sync::Arc::ptr_eq(
+            back[0].rule_id.as_ref().unwrap(),
+            back[4].rule_id.as_ref().unwrap()
+        ));
+    }
+
+    #[test]
+    fn findings_recorded_as_a_list_of_objects_still_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        let run = empty_run("2026-01-01T00:00:00Z");
+        let id = s.record(&run, None, None).unwrap().run_id;
+        // The layout of runs recorded before the tables.
+        let older = serde_json::json!([
+            {"fp":"a","tool":"Semgrep","rule":"r/\"x\"","sev":"high","score":8.1,
+             "path":"src/a \u{e9}.py","line":3,"vuln":null,"purl":null,
+             "cwes":["CWE-79","CWE-80"],"input":0},
+            {"fp":"b","tool":"Semgrep","rule":null,"sev":"unknown","score":null,
+             "path":"src/a \u{e9}.py","line":null,"vuln":null,"purl":null,"input":0},
+            {"fp":"package CVE-1 pkg:npm/x 1.0","tool":"Trivy","rule":"CVE-1","sev":"critical",
+             "score":null,"path":null,"line":null,"vuln":"CVE-1","aliases":["GHSA-1"],
+             "purl":"pkg:npm/x@1.0","pkg":"x","version":"1.0","cwes":["CWE-79","CWE-80"],"input":0},
+            {"fp":"d","tool":"Trivy","rule":"CVE-2","sev":"unknown","score":null,"path":null,
+             "line":null,"vuln":"CVE-2","purl":null,"input":0},
+            {"fp":"e","tool":"Semgrep","rule":"r/\"x\"","sev":"unknown","score":null,"path":null,
+             "line":null,"vuln":null,"purl":null,"input":0}
+        ]);
+        let (data, digest) = pack_json(&older).unwrap();
+        s.conn
+            .execute(
+                "UPDATE run_blobs SET data = ?1, sha256 = ?2 WHERE run_id = ?3 AND kind = 'findings'",
+                params![data.to_vec(), digest, id],
+            )
+            .unwrap();
+        let mut want = varied_findings();
+        want[2].fingerprint.value = "package CVE-1 pkg:npm/x 1.0".into();
+        let want: Vec<String> = want.iter().map(kept).collect();
+        let got: Vec<String> = s.findings_of(id).unwrap().iter().map(kept).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_findings_blob_naming_a_missing_table_entry_is_an_error() {
+        for (rows, what) in [
+            (r#"[["a",0,5,"low",null,null,null,null,0,null]]"#, "rule 5"),
+            (
+                r#"[["a",1,null,"low",null,null,null,null,0,null]]"#,
+                "tool 1",
+            ),
+            (r#"[["a",0,null,"low",null,0,null,null,0,null]]"#, "path 0"),
+            (
+                r#"[["a",0,null,"low",null,null,null,2,0,null]]"#,
+                "CWE list 2",
+            ),
+        ] {
+            let blob = format!(
+                r#"{{"findings":{rows},"tools":["T"],"rules":["r"],"paths":[],"cwes":[[]]}}"#
+            );
+            let e = read_findings(blob.as_bytes()).unwrap_err();
+            assert!(e.contains(what), "{e}");
+        }
+        let e = read_findings(br#"{"findings":[["a",0]],"tools":["T"]}"#).unwrap_err();
+        assert!(e.contains("invalid length"), "{e}");
     }
 
     #[test]
