@@ -1012,9 +1012,10 @@ impl Packed {
     }
 }
 
-/// A run's findings as the store keeps them: JSON tables and rows ([`write_findings`]), LZ4-compressed,
-/// with the digest of the stored bytes. Encoding depends on the findings
-/// alone, so `decide` does it on a second core while the gate runs.
+/// A run's findings as the store keeps them: JSON tables and rows (see
+/// [`write_findings`]), LZ4-compressed, with the digest of the stored
+/// bytes. Encoding depends on the findings alone, so `decide` does it on a
+/// second core while the gate runs.
 #[derive(Debug)]
 pub struct EncodedFindings {
     data: Packed,
