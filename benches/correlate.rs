@@ -215,7 +215,7 @@ fn intel_bench() {
     };
     let t = Instant::now();
     fixops::gate::prepare(&mut run, &opts);
-    let tr = fixops::gate::triage(&run, &Default::default(), &opts);
+    let tr = fixops::gate::triage(&run, Default::default(), &opts);
     let triage = t.elapsed().as_secs_f64();
     let scoring = tr
         .timings
@@ -257,7 +257,7 @@ fn main() {
         let c = c.unwrap();
         let t = Instant::now();
         fixops::gate::prepare(&mut run, &Default::default());
-        let tr = fixops::gate::triage(&run, &Default::default(), &Default::default());
+        let tr = fixops::gate::triage(&run, Default::default(), &Default::default());
         let triage = t.elapsed().as_secs_f64();
         let m = |s| c.noise.merged_by.get(&s).copied().unwrap_or(0);
         use fixops::correlate::Strategy::*;

@@ -173,12 +173,15 @@ pub fn prepare(run: &mut Run, opts: &Options) {
 }
 
 /// Correlate, compare with history, apply VEX and waivers (on a
-/// [`prepare`]d run).
-pub fn triage(run: &Run, history: &History, opts: &Options) -> Triaged {
+/// [`prepare`]d run). The history is freed once compared: after a run of
+/// 200k issues it is about 16 MB that scoring, the policy and the verdict
+/// need not share the memory with.
+pub fn triage(run: &Run, history: History, opts: &Options) -> Triaged {
     let mut timings = Timings::start();
     let correlation = correlate::correlate(run, &opts.correlate);
     timings.mark("correlate");
-    let (lifecycle, update) = lifecycle::compare(run, &correlation, history);
+    let (lifecycle, update) = lifecycle::compare(run, &correlation, &history);
+    drop(history);
     timings.mark("lifecycle");
     let vex = crate::vex::apply(run, &correlation);
     let today = waiver::today(&run.meta.time);
@@ -501,7 +504,7 @@ struct Scored {
 /// Prepare and decide a run.
 pub fn decide(
     run: &mut Run,
-    history: &History,
+    history: History,
     policy: &mut Policy,
     opts: &Options,
 ) -> Result<Decided> {
@@ -518,7 +521,7 @@ pub fn decide(
 /// Decide a [`prepare`]d run.
 pub fn decide_prepared(
     run: &Run,
-    history: &History,
+    history: History,
     policy: &mut Policy,
     opts: &Options,
 ) -> Result<Decided> {

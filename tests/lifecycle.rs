@@ -62,7 +62,7 @@ fn decide(store: &mut Store, mut r: Run, new_only: bool) -> fixops::verdict::Ver
         defer_exit_code: 3,
         ..Default::default()
     };
-    let d = gate::decide(&mut r, &history, &mut policy, &opts).unwrap();
+    let d = gate::decide(&mut r, history, &mut policy, &opts).unwrap();
     store.record(&r, Some(&d.verdict), Some(&d.update)).unwrap();
     d.verdict
 }
@@ -236,7 +236,7 @@ fn statement(status: VexStatus, ts: &str, product: &str) -> VexStatement {
 /// Decide with the shipped policy and no history.
 fn decide_without_history(r: &mut Run) -> gate::Decided {
     let mut policy = shipped_policy();
-    gate::decide(r, &Default::default(), &mut policy, &Options::default()).unwrap()
+    gate::decide(r, Default::default(), &mut policy, &Options::default()).unwrap()
 }
 
 #[test]
@@ -306,7 +306,7 @@ fn an_issue_found_through_a_recorded_fingerprint_is_unchanged_not_fixed() {
     );
     let mut r = run("2026-01-02T00:00:00Z", vec![f]);
     let mut policy = shipped_policy();
-    let d = gate::decide(&mut r, &history, &mut policy, &Options::default()).unwrap();
+    let d = gate::decide(&mut r, history, &mut policy, &Options::default()).unwrap();
     let v = &d.verdict;
     assert_eq!(v.issues[0].lifecycle, Status::Unchanged);
     assert_eq!(v.issues[0].identity.to_string(), format!("fp {y}"));

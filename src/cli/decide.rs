@@ -222,7 +222,9 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
             let (run, db) = (&run, ctx.db.as_path());
             scope.spawn(move || fixops::evidence::store::EncodedFindings::encode_beside(run, db))
         });
-        let decided = fixops::gate::decide_prepared(&run, &history, &mut policy, &opts);
+        // The gate frees the history once the lifecycle is compared (the
+        // store merges the lifecycle with what it reads under its lock).
+        let decided = fixops::gate::decide_prepared(&run, history, &mut policy, &opts);
         let encoded = encoding.map(|h| {
             h.join()
                 .unwrap_or_else(|_| Err("encoding the findings failed".into()))
@@ -230,10 +232,6 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
         (decided, encoded)
     });
     let mut decided = decided?;
-    // The history is not needed again (the store merges the lifecycle with
-    // what it reads under its lock): with a store holding a large run it is
-    // tens of MB, freed here before the report and the record are built.
-    drop(history);
     timings.stages.append(&mut decided.timings.stages);
     timings.memory.append(&mut decided.timings.memory);
     timings.restart();

@@ -59,7 +59,7 @@ pub fn run(ctx: &Context, cmd: &PolicyCommand) -> Result<u8> {
             let ingested = fixops::ingest::ingest_all(&inputs.specs()?)?;
             let mut run = fixops::run::Run::assemble(ctx.meta("policy-input"), ingested);
             fixops::gate::prepare(&mut run, &Default::default());
-            let t = fixops::gate::triage(&run, &Default::default(), &Default::default());
+            let t = fixops::gate::triage(&run, Default::default(), &Default::default());
             let input = PolicyInput::build(&run, &t.notes);
             let mut out = serde_json::to_vec_pretty(&input.document)?;
             out.push(b'\n');

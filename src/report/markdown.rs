@@ -122,7 +122,7 @@ mod tests {
         })
         .unwrap();
         let gate = crate::gate::Options::default();
-        let mut v = crate::gate::decide(&mut run, &Default::default(), &mut policy, &gate)
+        let mut v = crate::gate::decide(&mut run, Default::default(), &mut policy, &gate)
             .unwrap()
             .verdict;
         let out = |v: &Verdict, src: &str| {
