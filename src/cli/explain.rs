@@ -65,7 +65,11 @@ fn verdict_of(store: &Store, run: i64) -> Result<serde_json::Value> {
         Ok(serde_json::from_slice(&blob)?)
     };
     let mut v = get("verdict")?;
-    v["issues"] = get("issues")?;
+    v["issues"] = store.issues_of(run)?.ok_or_else(|| {
+        fixops::error::Error::Usage(format!(
+            "run {run} is not a `decide` run (no issues recorded)"
+        ))
+    })?;
     Ok(v)
 }
 
