@@ -238,7 +238,7 @@ pub struct IssueId([u8; 12]);
 
 impl IssueId {
     /// The id whose digits are the first 12 of `hex` (lowercase hex).
-    fn of_hex(hex: &str) -> Option<IssueId> {
+    pub(crate) fn of_hex(hex: &str) -> Option<IssueId> {
         let digits: [u8; 12] = hex.as_bytes().get(..12)?.try_into().ok()?;
         digits
             .iter()
