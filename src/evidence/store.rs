@@ -1858,10 +1858,15 @@ where
                         issue((identity, id, sev, first, at));
                         Ok(())
                     };
-                    map.next_value_seed(EachTry(&mut row, std::marker::PhantomData))?
+                    map.next_value_seed(Each(&mut row, std::marker::PhantomData))?
                 }
                 "fingerprints" => {
-                    map.next_value_seed(Each(&mut self.fingerprint, std::marker::PhantomData))?
+                    let fingerprint = &mut self.fingerprint;
+                    let mut pair = |p| {
+                        fingerprint(p);
+                        Ok(())
+                    };
+                    map.next_value_seed(Each(&mut pair, std::marker::PhantomData))?
                 }
                 _ => {
                     map.next_value::<serde::de::IgnoredAny>()?;
@@ -1883,9 +1888,9 @@ type StoredRow<'a> = (
 
 /// A JSON array whose elements are handed to a closure one by one, which
 /// may fail.
-struct EachTry<'f, F, T>(&'f mut F, std::marker::PhantomData<T>);
+struct Each<'f, F, T>(&'f mut F, std::marker::PhantomData<T>);
 
-impl<'de, F, T> serde::de::DeserializeSeed<'de> for EachTry<'_, F, T>
+impl<'de, F, T> serde::de::DeserializeSeed<'de> for Each<'_, F, T>
 where
     F: FnMut(T) -> std::result::Result<(), serde_json::Error>,
     T: serde::Deserialize<'de>,
@@ -1896,7 +1901,7 @@ where
     }
 }
 
-impl<'de, F, T> serde::de::Visitor<'de> for EachTry<'_, F, T>
+impl<'de, F, T> serde::de::Visitor<'de> for Each<'_, F, T>
 where
     F: FnMut(T) -> std::result::Result<(), serde_json::Error>,
     T: serde::Deserialize<'de>,
@@ -1911,34 +1916,6 @@ where
     ) -> std::result::Result<(), A::Error> {
         while let Some(x) = seq.next_element::<T>()? {
             (self.0)(x).map_err(serde::de::Error::custom)?;
-        }
-        Ok(())
-    }
-}
-
-/// A JSON array whose elements are handed to a closure one by one.
-struct Each<'f, F, T>(&'f mut F, std::marker::PhantomData<T>);
-
-impl<'de, F: FnMut(T), T: serde::Deserialize<'de>> serde::de::DeserializeSeed<'de>
-    for Each<'_, F, T>
-{
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de, F: FnMut(T), T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Each<'_, F, T> {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an array")
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(
-        self,
-        mut seq: A,
-    ) -> std::result::Result<(), A::Error> {
-        while let Some(x) = seq.next_element::<T>()? {
-            (self.0)(x);
         }
         Ok(())
     }
