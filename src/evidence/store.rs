@@ -1706,10 +1706,8 @@ fn own_id(identity: &str) -> Option<crate::correlate::IssueId> {
 
 /// The id of a stored issue, `None` where the state leaves it out.
 fn stored_id<'a>(identity: &str, id: &'a str) -> Option<&'a str> {
-    let own = own_id(identity).is_some_and(|own| {
-        id.strip_prefix("I-")
-            .is_some_and(|digits| own.to_string().get(2..) == Some(digits))
-    });
+    // The identity's 12 digits, when it names a digest, and the id's.
+    let own = own_id(identity).is_some() && identity.get(3..15) == id.strip_prefix("I-");
     (!own).then_some(id)
 }
 
