@@ -1339,18 +1339,26 @@ fn read_findings(blob: &[u8]) -> std::result::Result<Vec<crate::model::Finding>,
         cwes: Vec<String>,
     }
     let sym = |s: String| -> Sym { Arc::from(s) };
+    // One shared tool per name, as when the run was read.
+    let mut by_name: crate::model::FastMap<String, Arc<crate::model::Tool>> = Default::default();
+    let mut tool_named = |name: String| {
+        by_name
+            .entry(name)
+            .or_insert_with_key(|name| {
+                Arc::new(crate::model::Tool {
+                    name: Arc::from(name.as_str()),
+                    version: None,
+                })
+            })
+            .clone()
+    };
     let first = blob.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
         let objects: Vec<Object> = serde_json::from_slice(blob).map_err(|e| e.to_string())?;
-        // One shared tool per name, as when the run was read.
-        let mut tools: crate::model::FastMap<String, Arc<crate::model::Tool>> = Default::default();
         return Ok(objects
             .into_iter()
             .map(|f| {
-                let tool = tools
-                    .entry(f.tool)
-                    .or_insert_with_key(|name| tool_named(name))
-                    .clone();
+                let tool = tool_named(f.tool);
                 let vuln = f.vuln.map(|id| {
                     (
                         id,
@@ -1374,13 +1382,7 @@ fn read_findings(blob: &[u8]) -> std::result::Result<Vec<crate::model::Finding>,
             .collect());
     }
     let t: Tables = serde_json::from_slice(blob).map_err(|e| e.to_string())?;
-    // Tools of one name share one value, as when the run was read.
-    let mut by_name: crate::model::FastMap<&str, Arc<crate::model::Tool>> = Default::default();
-    let tools: Vec<Arc<crate::model::Tool>> = t
-        .tools
-        .iter()
-        .map(|n| by_name.entry(n).or_insert_with(|| tool_named(n)).clone())
-        .collect();
+    let tools: Vec<Arc<crate::model::Tool>> = t.tools.into_iter().map(tool_named).collect();
     let rules: Vec<Sym> = t.rules.into_iter().map(sym).collect();
     let paths: Vec<Sym> = t.paths.into_iter().map(sym).collect();
     let cwes: Vec<crate::model::Syms> = t
@@ -1413,13 +1415,6 @@ fn read_findings(blob: &[u8]) -> std::result::Result<Vec<crate::model::Finding>,
             ))
         })
         .collect()
-}
-
-fn tool_named(name: &str) -> std::sync::Arc<crate::model::Tool> {
-    std::sync::Arc::new(crate::model::Tool {
-        name: std::sync::Arc::from(name),
-        version: None,
-    })
 }
 
 /// `(id, aliases, purl, package, version)` of a stored finding.
