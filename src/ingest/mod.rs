@@ -356,117 +356,124 @@ fn parse_and_digest(
     })
 }
 
-/// Reads through to `inner`, hashing every byte that passes.
-struct Hashing<R> {
-    inner: R,
-    hash: ShaBehind,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
-/// SHA-256 of a stream computed on another thread: the bytes are handed
-/// over in blocks, so that the thread reading and parsing them does not
-/// also hash them (a tenth of a second for 100 MB). Where no thread can be
-/// started, it hashes in place.
-struct ShaBehind {
-    /// Bytes not yet handed over.
+/// A source read on a thread of its own, a few blocks ahead of the thread
+/// that parses, and digested (SHA-256) as it is read: the parsing thread
+/// neither waits for reads nor hashes, and takes each byte with one copy.
+/// The reading thread reads the source to its end whatever is taken, so
+/// that the digest is always of every byte (see [`ReadAhead::finish`]).
+struct ReadAhead {
+    /// Blocks read, in order, each with how many of its bytes are data; a
+    /// read error ends the stream, and so does the end of the source.
+    rx: std::sync::mpsc::Receiver<std::io::Result<(Vec<u8>, usize)>>,
+    /// Emptied blocks, back to be filled again: a few serve the whole file.
+    back: std::sync::mpsc::Sender<Vec<u8>>,
     block: Vec<u8>,
-    mode: ShaMode,
+    /// Data bytes in `block`, and how many of them were taken.
+    len: usize,
+    at: usize,
+    /// The stream ended: at the source's end, or at `failed`.
+    ended: bool,
 }
 
-enum ShaMode {
-    Inline(Sha256),
-    Behind {
-        tx: std::sync::mpsc::SyncSender<Vec<u8>>,
-        /// Blocks come back, hashed, to be filled again.
-        back: std::sync::mpsc::Receiver<Vec<u8>>,
-        worker: std::thread::JoinHandle<Sha256>,
-    },
-    /// The hashing thread stopped (it cannot fail, but if it did): what it
-    /// hashed is lost, so the digest is refused at the end.
-    Failed,
-}
+/// What [`ReadAhead`]'s thread ends with: the digest, unless a read failed
+/// or the parsing side stopped taking blocks before the end.
+type Digested = Option<Sha256>;
 
-impl ShaBehind {
-    /// Bytes per hand-over.
+impl ReadAhead {
+    /// Bytes per block, and blocks read ahead of the parse.
     const BLOCK: usize = 1 << 18;
+    const AHEAD: usize = 4;
 
-    fn new() -> ShaBehind {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
-        let (back_tx, back) = std::sync::mpsc::channel::<Vec<u8>>();
-        let worker = std::thread::Builder::new()
-            .name("fixops-sha256".into())
-            .spawn(move || {
-                let mut h = Sha256::new();
-                for mut block in rx {
-                    h.update(&block);
-                    block.clear();
-                    // The reading side may be gone: then the block is freed.
-                    let _ = back_tx.send(block);
-                }
-                h
-            });
-        let mode = match worker {
-            Ok(worker) => ShaMode::Behind { tx, back, worker },
-            Err(_) => ShaMode::Inline(Sha256::new()),
-        };
-        ShaBehind {
-            block: Vec::new(),
-            mode,
-        }
-    }
-
-    fn update(&mut self, bytes: &[u8]) {
-        match &mut self.mode {
-            ShaMode::Inline(h) => h.update(bytes),
-            ShaMode::Failed => {}
-            // Blocks of a bounded size whatever the reads: few bytes wait.
-            ShaMode::Behind { .. } => {
-                for piece in bytes.chunks(Self::BLOCK) {
-                    self.block.extend_from_slice(piece);
-                    if self.block.len() >= Self::BLOCK {
-                        self.hand_over();
+    /// Start reading `src` on a thread of `scope`.
+    fn start<'scope, R: Read + Send + 'scope>(
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        mut src: R,
+    ) -> (ReadAhead, std::thread::ScopedJoinHandle<'scope, Digested>) {
+        let (tx, rx) = std::sync::mpsc::sync_channel(Self::AHEAD);
+        let (back, back_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        let worker = scope.spawn(move || {
+            let mut h = Sha256::new();
+            loop {
+                let mut block = back_rx.try_recv().unwrap_or_default();
+                // Blocks keep their length: bytes past the data are stale, never zeroed again.
+                block.resize(Self::BLOCK, 0);
+                let mut n = 0;
+                while n < block.len() {
+                    match src.read(&mut block[n..]) {
+                        Ok(0) => break,
+                        Ok(k) => n += k,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return None;
+                        }
                     }
                 }
+                if n == 0 {
+                    return Some(h);
+                }
+                h.update(&block[..n]);
+                // The parsing side stopped: what is left is not digested.
+                tx.send(Ok((block, n))).ok()?;
             }
-        }
+        });
+        let ahead = ReadAhead {
+            rx,
+            back,
+            block: Vec::new(),
+            len: 0,
+            at: 0,
+            ended: false,
+        };
+        (ahead, worker)
     }
 
-    fn hand_over(&mut self) {
-        let ShaMode::Behind { tx, back, .. } = &self.mode else {
-            return;
-        };
-        if self.block.is_empty() {
-            return;
+    /// Take what is left of the stream, and the digest of every byte of the
+    /// source as lowercase hex; `None` if a read failed.
+    fn finish(self, worker: std::thread::ScopedJoinHandle<'_, Digested>) -> Option<String> {
+        while let Ok(block) = self.rx.recv() {
+            let (block, _) = block.ok()?;
+            let _ = self.back.send(block);
         }
-        let next = back
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(Self::BLOCK));
-        let block = std::mem::replace(&mut self.block, next);
-        if tx.send(block).is_err() {
-            self.mode = ShaMode::Failed;
-            self.block = Vec::new();
-        }
-    }
-
-    /// The digest as lowercase hex; `None` if the hashing thread failed.
-    fn finish(mut self) -> Option<String> {
-        self.hand_over();
-        let hash = match self.mode {
-            ShaMode::Inline(h) => h,
-            ShaMode::Behind { tx, worker, .. } => {
-                drop(tx);
-                worker.join().ok()?
-            }
-            ShaMode::Failed => return None,
-        };
+        let hash = worker.join().ok()??;
         Some(hex::encode(hash.finalize()))
+    }
+}
+
+impl std::io::BufRead for ReadAhead {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.at == self.len && !self.ended {
+            match self.rx.recv() {
+                Ok(Ok((block, len))) => {
+                    let spent = std::mem::replace(&mut self.block, block);
+                    if spent.capacity() > 0 {
+                        // The reading thread may be done: then the block is freed.
+                        let _ = self.back.send(spent);
+                    }
+                    (self.len, self.at) = (len, 0);
+                }
+                Ok(Err(e)) => {
+                    self.ended = true;
+                    return Err(e);
+                }
+                Err(_) => self.ended = true,
+            }
+        }
+        Ok(&self.block[self.at..self.len])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.at = (self.at + n).min(self.len);
+    }
+}
+
+impl Read for ReadAhead {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let data = std::io::BufRead::fill_buf(self)?;
+        let n = data.len().min(buf.len());
+        buf[..n].copy_from_slice(&data[..n]);
+        std::io::BufRead::consume(self, n);
+        Ok(n)
     }
 }
 
@@ -484,39 +491,38 @@ fn stream_sarif(
     gz: bool,
     role: Option<InputRole>,
 ) -> std::result::Result<Option<InputFile>, ReadError> {
-    let mut raw = Hashing {
-        inner: std::io::Cursor::new(head).chain(&mut *f),
-        hash: ShaBehind::new(),
-    };
     let read = sarif::READ_BYTES;
-    let doc = if gz {
-        let mut inflated = flate2::read::MultiGzDecoder::new(&mut raw).take(MAX_INPUT_BYTES + 1);
-        let mut first = vec![0u8; 8192];
-        let Ok(n) = read_up_to(&mut inflated, &mut first) else {
-            return Ok(None);
+    let raw = std::io::Cursor::new(head).chain(&mut *f);
+    let read_through = std::thread::scope(|scope| {
+        let (mut ahead, worker) = ReadAhead::start(scope, raw);
+        let doc = if gz {
+            let mut inflated =
+                flate2::bufread::MultiGzDecoder::new(&mut ahead).take(MAX_INPUT_BYTES + 1);
+            let mut first = vec![0u8; 8192];
+            let Ok(n) = read_up_to(&mut inflated, &mut first) else {
+                return None;
+            };
+            first.truncate(n);
+            if !head_is_sarif(&first) {
+                return None;
+            }
+            // Compressed JSON is typically a fifth to a tenth of its size.
+            let mut src =
+                std::io::BufReader::with_capacity(read, first.as_slice().chain(&mut inflated));
+            let doc = sarif::parse_stream(path, &mut src, size.saturating_mul(5), read);
+            drop(src);
+            if inflated.limit() == 0 {
+                return None;
+            }
+            doc
+        } else {
+            sarif::parse_stream(path, &mut ahead, size, read)
         };
-        first.truncate(n);
-        if !head_is_sarif(&first) {
-            return Ok(None);
-        }
-        // Compressed JSON is typically a fifth to a tenth of its size.
-        let mut src = first.as_slice().chain(&mut inflated);
-        let doc = sarif::parse_stream(path, &mut src, size.saturating_mul(5), read);
-        if inflated.limit() == 0 {
-            return Ok(None);
-        }
-        doc
-    } else {
-        sarif::parse_stream(path, &mut raw, size, read)
-    };
-    let Ok(Some(doc)) = doc else {
-        return Ok(None);
-    };
-    // The digest is of every byte on disk, also those the inflater left.
-    if std::io::copy(&mut raw, &mut std::io::sink()).is_err() {
-        return Ok(None);
-    }
-    let Some(sha256) = raw.hash.finish() else {
+        let doc = doc.ok()??;
+        // The digest is of every byte on disk, also those the inflater left.
+        Some((doc, ahead.finish(worker)?))
+    });
+    let Some((doc, sha256)) = read_through else {
         return Ok(None);
     };
     check_role(path, &doc, role)?;
@@ -881,23 +887,70 @@ fn parse_json_lines(
 mod tests {
     use super::*;
 
+    /// A source that gives its bytes in uneven pieces, then fails if told to.
+    struct Uneven<'a> {
+        data: &'a [u8],
+        piece: usize,
+        fail_at_end: bool,
+    }
+
+    impl Read for Uneven<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.data.is_empty() && self.fail_at_end {
+                return Err(std::io::Error::other("disk on fire"));
+            }
+            let n = self.piece.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            self.piece = self.piece % 97_777 + 13_001;
+            Ok(n)
+        }
+    }
+
+    /// Read `data` ahead, taking `take` bytes through `read` (in pieces of
+    /// 4099 bytes), then finish: the bytes taken and the digest.
+    fn read_ahead(data: &[u8], take: usize, fail: bool) -> (Vec<u8>, Option<String>) {
+        std::thread::scope(|scope| {
+            let src = Uneven {
+                data,
+                piece: 1,
+                fail_at_end: fail,
+            };
+            let (mut ahead, worker) = ReadAhead::start(scope, src);
+            let mut got = Vec::new();
+            let mut piece = vec![0u8; 4099];
+            while got.len() < take {
+                let want = piece.len().min(take - got.len());
+                match ahead.read(&mut piece[..want]) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&piece[..n]),
+                }
+            }
+            (got, ahead.finish(worker))
+        })
+    }
+
     #[test]
-    fn a_digest_computed_behind_equals_one_in_place() {
-        // Uneven pieces across several hand-overs, and an empty stream.
-        let data: Vec<u8> = (0..3 * ShaBehind::BLOCK + 12345)
+    fn a_source_read_ahead_gives_its_bytes_in_order_and_their_digest() {
+        let data: Vec<u8> = (0..3 * ReadAhead::BLOCK + 12345)
             .map(|i| (i * 31 % 251) as u8)
             .collect();
-        let mut behind = ShaBehind::new();
-        for piece in data.chunks(ShaBehind::BLOCK / 3 + 7) {
-            behind.update(piece);
-        }
-        assert_eq!(
-            behind.finish().as_deref(),
-            Some(hex::encode(Sha256::digest(&data)).as_str())
-        );
-        assert_eq!(
-            ShaBehind::new().finish().as_deref(),
-            Some(hex::encode(Sha256::digest(b"")).as_str())
-        );
+        let digest = |d: &[u8]| Some(hex::encode(Sha256::digest(d)));
+        // Everything, in order.
+        let (got, sha) = read_ahead(&data, usize::MAX, false);
+        assert!(got == data, "{} bytes of {}", got.len(), data.len());
+        assert_eq!(sha, digest(&data));
+        // Only the start taken: the digest is still of every byte.
+        let (got, sha) = read_ahead(&data, 5000, false);
+        assert_eq!(got, data[..5000]);
+        assert_eq!(sha, digest(&data));
+        // An empty source.
+        assert_eq!(read_ahead(b"", usize::MAX, false), (vec![], digest(b"")));
+        // A read that fails: the bytes before it (less the block it cut
+        // short), and no digest, whether the failure was taken or not.
+        let (got, sha) = read_ahead(&data, usize::MAX, true);
+        assert!(data.starts_with(&got) && got.len() >= 3 * ReadAhead::BLOCK);
+        assert_eq!(sha, None);
+        assert_eq!(read_ahead(&data, 10, true).1, None);
     }
 }

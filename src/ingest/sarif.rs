@@ -543,8 +543,8 @@ struct Prepared<'a> {
     /// The message when the result gives its text (arguments substituted).
     message: Option<String>,
     /// `fingerprints`, then `partialFingerprints`, sorted by key (the
-    /// first of equal keys kept), their values owned.
-    fingerprints: Vec<(Txt<'a>, Box<str>)>,
+    /// first of equal keys kept).
+    fingerprints: Vec<(Txt<'a>, Txt<'a>)>,
     /// The identity from those fingerprints, when the result names its
     /// rule (by `ruleId`, else `rule.id`): that rule id stays the finding's.
     producer: Option<Sym>,
@@ -573,19 +573,11 @@ impl RawResult<'_> {
                 .collect();
             Some(substitute(text, &args))
         });
-        let mut fingerprints: Vec<(Txt<'_>, Box<str>)> = self
-            .fingerprints
-            .take()
-            .into_iter()
-            .flat_map(|p| p.0)
-            .chain(
-                self.partial_fingerprints
-                    .take()
-                    .into_iter()
-                    .flat_map(|p| p.0),
-            )
-            .map(|(k, v)| (k, Box::from(&*v)))
-            .collect();
+        // One object's vector holds both (most results give one of them).
+        let mut fingerprints = self.fingerprints.take().map(|p| p.0).unwrap_or_default();
+        if let Some(partial) = self.partial_fingerprints.take() {
+            fingerprints.extend(partial.0);
+        }
         // Stable sort keeps the first of equal keys first; dedup keeps it.
         fingerprints.sort_by(|a, b| a.0.cmp(&b.0));
         fingerprints.dedup_by(|later, earlier| later.0 == earlier.0);
@@ -965,13 +957,10 @@ impl<'de> Visitor<'de> for PropsVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<PropInfo, A::Error> {
         let mut p = PropInfo::default();
+        let mut buf = [0u8; 64];
         while let Some(key) = map.next_key::<Txt<'de>>()? {
-            let k: String = key
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .map(|c| c.to_ascii_lowercase())
-                .collect();
-            match k.as_str() {
+            let k = prop_key(&key, &mut buf);
+            match &*k {
                 "securityseverity" => p.score = map.next_value_seed(ScalarSeed)?.into_string(),
                 "severity" => {
                     p.severity = map
@@ -1010,6 +999,24 @@ impl<'de> Visitor<'de> for PropsVisitor {
         }
         Ok(p)
     }
+}
+
+/// A property name as the bag is read by: its ASCII letters and digits,
+/// lower-cased (`security-severity` → `securityseverity`). Written into
+/// `buf` when it fits, as every name read does (a bag's keys are read by
+/// the hundred thousand).
+fn prop_key<'b>(key: &str, buf: &'b mut [u8; 64]) -> std::borrow::Cow<'b, str> {
+    let kept = || key.bytes().filter(u8::is_ascii_alphanumeric);
+    let mut n = 0;
+    for b in kept() {
+        let Some(slot) = buf.get_mut(n) else {
+            return kept().map(|b| char::from(b.to_ascii_lowercase())).collect();
+        };
+        *slot = b.to_ascii_lowercase();
+        n += 1;
+    }
+    // ASCII only.
+    std::borrow::Cow::Borrowed(std::str::from_utf8(&buf[..n]).unwrap_or_default())
 }
 
 fn non_empty(s: Scalar) -> Option<String> {
@@ -1478,7 +1485,7 @@ fn convert_result(
     let producer_fingerprints = crate::model::ProducerFingerprints::from_sorted(
         pre.fingerprints
             .into_iter()
-            .map(|(k, v)| (b.names.sym(&k), v))
+            .map(|(k, v)| (b.names.sym(&k), Box::from(&*v)))
             .collect(),
     );
 
@@ -1845,20 +1852,20 @@ impl RunCtx {
                 taxa_cwes.push(b.names.sym(&c));
             }
         }
-        let none = crate::model::Syms::default();
-        f.cwes = merge_syms(&f.cwes, taxa_cwes, rule.map_or(&none, |r| &r.cwes));
+        f.cwes = merge_syms(&f.cwes, taxa_cwes, rule.map(|r| &r.cwes));
         // The rule's shared meta, unless the result has tags of its own.
-        let own_tags = f.meta.as_ref().map(|m| m.tags.clone()).unwrap_or_default();
+        let own_tags = f.meta.as_ref().map_or(&[][..], |m| &m.tags[..]);
         let rule_meta = rule.and_then(|r| r.meta.as_ref());
-        f.meta = match rule_meta {
+        let meta = match rule_meta {
             Some(m) if own_tags.is_empty() => Some(m.clone()),
             _ => crate::model::RuleMeta {
                 name: rule_meta.and_then(|m| m.name.clone()),
                 help_uri: rule_meta.and_then(|m| m.help_uri.clone()),
-                tags: merge_syms(&own_tags, Vec::new(), rule_meta.map_or(&none, |m| &m.tags)),
+                tags: merge_syms(own_tags, Vec::new(), rule_meta.map(|m| &m.tags)),
             }
             .shared(),
         };
+        f.meta = meta;
 
         f.score = p.score.or(rule.and_then(|r| r.score));
 
@@ -2054,15 +2061,18 @@ fn parse_score(s: &str) -> Option<f64> {
 /// The result's own list, then `more`, then the rule's, without repeats. A
 /// result that adds nothing to its rule's list shares the rule's.
 fn merge_syms(
-    own: &crate::model::Syms,
+    own: &[Sym],
     more: Vec<Sym>,
-    rule: &crate::model::Syms,
+    rule: Option<&crate::model::Syms>,
 ) -> crate::model::Syms {
     if own.is_empty() && more.is_empty() {
-        return rule.clone();
+        return rule.cloned().unwrap_or_default();
     }
     let mut out = own.to_vec();
-    for x in more.into_iter().chain(rule.iter().cloned()) {
+    for x in more
+        .into_iter()
+        .chain(rule.into_iter().flat_map(|r| r.iter().cloned()))
+    {
         push_unique(&mut out, x);
     }
     out.into()
@@ -2821,6 +2831,22 @@ mod tests {
         assert_eq!(f.rule_name(), Some("Bee"));
         assert_eq!(f.level, Level::Error);
         assert_eq!(&*f.tool.name, "T");
+    }
+
+    #[test]
+    fn property_names_are_matched_by_their_letters_and_digits() {
+        let mut buf = [0u8; 64];
+        assert_eq!(prop_key("security-severity", &mut buf), "securityseverity");
+        assert_eq!(prop_key("CVSS_V3.1 Vector", &mut buf), "cvssv31vector");
+        assert_eq!(prop_key("Schweregrad-ä", &mut buf), "schweregrad");
+        assert_eq!(prop_key("", &mut buf), "");
+        // Longer than the buffer: the same reduction, on the heap.
+        let long = format!("{}-Vector", "a-b".repeat(40));
+        let k = prop_key(&long, &mut buf);
+        assert_eq!(k.len(), 86);
+        assert!(k.starts_with("abab") && k.ends_with("vector"));
+        let exact = "x".repeat(64);
+        assert_eq!(prop_key(&exact, &mut buf), exact);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::ingest::Txt;
 use crate::model::Document;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, IgnoredAny};
-use std::io::Read;
+use std::io::BufRead;
 use std::path::Path;
 
 /// Bytes asked of the reader at a time, and the size a buffer is filled to
@@ -88,7 +88,7 @@ type Split<T = ()> = std::result::Result<T, Stop>;
 /// each read and of a buffer (tests make it tiny).
 pub(crate) fn parse_stream(
     path: &Path,
-    src: &mut dyn Read,
+    src: &mut dyn BufRead,
     size_hint: u64,
     read_bytes: usize,
 ) -> std::io::Result<Option<Document>> {
@@ -152,7 +152,7 @@ fn build(
 
 /// The reading thread's source and its side of the hand-over.
 struct Reader<'a> {
-    src: &'a mut dyn Read,
+    src: &'a mut dyn BufRead,
     read_bytes: usize,
     eof: bool,
     tx: std::sync::mpsc::SyncSender<Parsed>,
@@ -235,16 +235,16 @@ impl Reader<'_> {
     /// Read into `buf` until it holds `want` bytes or the input ends.
     fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> Split {
         while buf.len() < want && !self.eof {
-            let len = buf.len();
-            buf.resize(len + self.read_bytes.min(want - len), 0);
-            let n = loop {
-                match self.src.read(&mut buf[len..]) {
-                    Ok(n) => break n,
+            let data = loop {
+                match self.src.fill_buf() {
+                    Ok(data) => break data,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(e.into()),
                 }
             };
-            buf.truncate(len + n);
+            let n = data.len().min(self.read_bytes).min(want - buf.len());
+            buf.extend_from_slice(&data[..n]);
+            self.src.consume(n);
             self.eof = n == 0;
         }
         Ok(())
@@ -497,6 +497,7 @@ impl Walk {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
     use std::path::PathBuf;
 
     /// The streamed read of `bytes`, from two readers chained after its
@@ -687,7 +688,7 @@ mod tests {
                 Err(std::io::Error::other("disk on fire"))
             }
         }
-        let mut src = b"{\"version\"".chain(Failing);
+        let mut src = b"{\"version\"".chain(std::io::BufReader::new(Failing));
         let err = parse_stream(Path::new("x"), &mut src, 100, 16).expect_err("an I/O error");
         assert_eq!(err.to_string(), "disk on fire");
     }
