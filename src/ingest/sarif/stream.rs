@@ -234,6 +234,9 @@ impl Reader<'_> {
 
     /// Read into `buf` until it holds `want` bytes or the input ends.
     fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> Split {
+        // Grown once, to the size wanted: growing by each piece taken would
+        // double the buffer's capacity past it.
+        buf.reserve_exact(want.saturating_sub(buf.len()));
         while buf.len() < want && !self.eof {
             let data = loop {
                 match self.src.fill_buf() {
