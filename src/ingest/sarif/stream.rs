@@ -1,6 +1,7 @@
 //! A large SARIF log read as a stream: the text is never held whole.
 //!
-//! The reading thread reads the bytes a buffer (about a megabyte) at a time,
+//! The reading thread takes the bytes a buffer (about a megabyte) at a time
+//! from its source (which the caller reads ahead on a thread of its own),
 //! checks that the buffer is UTF-8, and walks it: the log's outline
 //! (`{ … "runs": [ { … "results": [ … ] … } ] … }`) by hand, and each value
 //! in it (each result, each other member of a run, each other member of the
