@@ -371,7 +371,7 @@ struct ReadAhead {
     /// Data bytes in `block`, and how many of them were taken.
     len: usize,
     at: usize,
-    /// The stream ended: at the source's end, or at `failed`.
+    /// The stream ended: at the source's end, or at a read error.
     ended: bool,
 }
 
@@ -384,14 +384,16 @@ impl ReadAhead {
     const BLOCK: usize = 1 << 18;
     const AHEAD: usize = 4;
 
-    /// Start reading `src` on a thread of `scope`.
+    /// Start reading `src` on a thread of `scope`; an error when no thread
+    /// can be started.
     fn start<'scope, R: Read + Send + 'scope>(
         scope: &'scope std::thread::Scope<'scope, '_>,
         mut src: R,
-    ) -> (ReadAhead, std::thread::ScopedJoinHandle<'scope, Digested>) {
+    ) -> std::io::Result<(ReadAhead, std::thread::ScopedJoinHandle<'scope, Digested>)> {
         let (tx, rx) = std::sync::mpsc::sync_channel(Self::AHEAD);
         let (back, back_rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        let worker = scope.spawn(move || {
+        let thread = std::thread::Builder::new().name("fixops-read".into());
+        let worker = thread.spawn_scoped(scope, move || {
             let mut h = Sha256::new();
             loop {
                 let mut block = back_rx.try_recv().unwrap_or_default();
@@ -416,7 +418,7 @@ impl ReadAhead {
                 // The parsing side stopped: what is left is not digested.
                 tx.send(Ok((block, n))).ok()?;
             }
-        });
+        })?;
         let ahead = ReadAhead {
             rx,
             back,
@@ -425,7 +427,7 @@ impl ReadAhead {
             at: 0,
             ended: false,
         };
-        (ahead, worker)
+        Ok((ahead, worker))
     }
 
     /// Take what is left of the stream, and the digest of every byte of the
@@ -494,7 +496,8 @@ fn stream_sarif(
     let read = sarif::READ_BYTES;
     let raw = std::io::Cursor::new(head).chain(&mut *f);
     let read_through = std::thread::scope(|scope| {
-        let (mut ahead, worker) = ReadAhead::start(scope, raw);
+        // Without a thread to read ahead, the log is read whole.
+        let (mut ahead, worker) = ReadAhead::start(scope, raw).ok()?;
         let doc = if gz {
             let mut inflated =
                 flate2::bufread::MultiGzDecoder::new(&mut ahead).take(MAX_INPUT_BYTES + 1);
@@ -916,7 +919,7 @@ mod tests {
                 piece: 1,
                 fail_at_end: fail,
             };
-            let (mut ahead, worker) = ReadAhead::start(scope, src);
+            let (mut ahead, worker) = ReadAhead::start(scope, src).unwrap();
             let mut got = Vec::new();
             let mut piece = vec![0u8; 4099];
             while got.len() < take {
