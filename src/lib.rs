@@ -25,6 +25,7 @@ pub mod policy;
 pub mod report;
 pub mod run;
 pub mod score;
+pub mod task;
 pub mod verdict;
 pub mod vex;
 pub mod waiver;

@@ -8,6 +8,7 @@ use fixops::evidence::store::Store;
 use fixops::policy::{Policy, PolicyConfig};
 use fixops::report::{self, Format};
 use fixops::run::Run;
+use fixops::task::Task;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -186,7 +187,7 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
     };
     let (ingested, early) = std::thread::scope(|scope| {
         let early = (!ctx.no_store && args.baseline.is_none() && ctx.db.is_file())
-            .then(|| scope.spawn(open_with_history));
+            .then(|| Task::start(scope, "fixops-history", open_with_history));
         let ingested = fixops::ingest::ingest_all(&specs);
         (ingested, early.map(|h| h.join()))
     });
@@ -220,7 +221,9 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
     let (decided, encoded) = std::thread::scope(|scope| {
         let encoding = store.is_some().then(|| {
             let (run, db) = (&run, ctx.db.as_path());
-            scope.spawn(move || fixops::evidence::store::EncodedFindings::encode_beside(run, db))
+            Task::start(scope, "fixops-findings", move || {
+                fixops::evidence::store::EncodedFindings::encode_beside(run, db)
+            })
         });
         // The gate frees the history once the lifecycle is compared (the
         // store merges the lifecycle with what it reads under its lock).
@@ -255,7 +258,7 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
     let stopped = sink.error(std::io::Error::other("the report writer stopped"));
     let recorded = std::thread::scope(|scope| -> Result<Option<_>> {
         let sink = &mut sink;
-        let rendering = scope.spawn(|| -> fixops::error::Result<()> {
+        let rendering = Task::start(scope, "fixops-report", || -> fixops::error::Result<()> {
             let written = report::write_verdict(format, &verdict, &opts, &mut *sink);
             written.map_err(|e| sink.error(e))?;
             sink.finish()

@@ -11,6 +11,7 @@
 use crate::error::{Error, Result};
 use crate::ingest::Txt;
 use crate::run::Run;
+use crate::task::Task;
 use crate::verdict::Verdict;
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
@@ -379,10 +380,12 @@ impl Store {
             // store until it is written in turn.
             let db = path.as_path();
             let next_state = state.as_ref().zip(lifecycle).map(|(bytes, u)| {
-                scope.spawn(move || encode_next_state(bytes, m, u, Packed::beside(db)))
+                Task::start(scope, "fixops-state", move || {
+                    encode_next_state(bytes, m, u, Packed::beside(db))
+                })
             });
             let mut issues = verdict.map(|v| {
-                scope.spawn(move || {
+                Task::start(scope, "fixops-issues", move || {
                     pack_into(Packed::beside(db), |w| write_issues(w, v.issue_records())).map(|d| {
                         let digest = d.digest();
                         ("issues", d, digest)

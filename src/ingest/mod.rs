@@ -338,7 +338,7 @@ fn parse_and_digest(
 ) -> (std::result::Result<Vec<Document>, ReadError>, String) {
     std::thread::scope(|scope| {
         let hasher = early_sha.is_none().then(|| {
-            scope.spawn(|| {
+            crate::task::Task::start(scope, "fixops-sha256", || {
                 let mut h = Sha256::new();
                 if had_bom {
                     h.update(BOM);

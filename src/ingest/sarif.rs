@@ -74,27 +74,49 @@ const MAX_BASE_DEPTH: usize = 16;
 /// Fails with a positioned [`Error::Input`] when the text is not JSON, when a
 /// field fixops reads has the wrong type, or when `version` is not `2.1.0`.
 pub fn parse(path: &Path, text: &str) -> Result<Document> {
+    parse_on(
+        std::thread::Builder::new().name("fixops-build".into()),
+        path,
+        text,
+    )
+}
+
+/// [`parse`], building findings on a thread started by `thread` (or on
+/// this one, when it cannot be started).
+fn parse_on(thread: std::thread::Builder, path: &Path, text: &str) -> Result<Document> {
     // The text is walked on this thread; results are converted into findings
     // on a second core as they are read (see [`Event`]).
+    let builder = || {
+        let mut b = Builder::default();
+        // No result takes fewer bytes than this in practice; reserving by
+        // it avoids regrowing (copying, and faulting in fresh pages for) a
+        // vector of 200k findings. Capacity never written is never made
+        // resident.
+        b.findings.reserve(text.len() / RESULT_BYTES_LOW);
+        b
+    };
     let (first, feed, built) = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Event<'_>>>(QUEUED_BATCHES);
-        let worker = scope.spawn(move || {
-            let mut b = Builder::default();
-            // No result takes fewer bytes than this in practice; reserving by
-            // it avoids regrowing (copying, and faulting in fresh pages for)
-            // a vector of 200k findings. Capacity never written is never
-            // made resident.
-            b.findings.reserve(text.len() / RESULT_BYTES_LOW);
+        let worker = thread.spawn_scoped(scope, move || {
+            let mut b = builder();
             b.consume(rx);
             b
         });
-        let mut feed = Feed::new(Some(tx));
+        // Without a second thread, findings are built as results are read.
+        let mut feed = match worker {
+            Ok(_) => Feed::new(Some(tx)),
+            Err(_) => Feed::building(builder()),
+        };
         let mut de = serde_json::Deserializer::from_str(text);
         let first = LogSeed(&mut feed)
             .deserialize(&mut de)
             .and_then(|()| de.end());
         feed.close();
-        (first, feed, worker.join())
+        let built = match (worker, feed.local.take()) {
+            (Ok(worker), _) => worker.join().ok(),
+            (Err(_), local) => local.map(|(b, _)| b),
+        };
+        (first, feed, built)
     });
     if let Some(v) = &feed.bad_version {
         return Err(version_error(path, v));
@@ -104,7 +126,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Document> {
             LogSeed(&mut Feed::new(None)).deserialize(de)
         }));
     }
-    let mut b = built.map_err(|_| {
+    let mut b = built.ok_or_else(|| {
         Error::input(
             path,
             "reading the results stopped unexpectedly (internal error)",
@@ -167,6 +189,9 @@ const QUEUED_BATCHES: usize = 8;
 /// them, for the replay that locates an error), and keeps the version.
 struct Feed<'de> {
     tx: Option<std::sync::mpsc::SyncSender<Vec<Event<'de>>>>,
+    /// Where no thread could be started for the builder: it, and the run
+    /// it is in, taking each event as it is read.
+    local: Option<(Builder, Option<RunCtx>)>,
     batch: Vec<Event<'de>>,
     runs: usize,
     version: Option<String>,
@@ -182,13 +207,26 @@ impl<'de> Feed<'de> {
                 Vec::new()
             },
             tx,
+            local: None,
             runs: 0,
             version: None,
             bad_version: None,
         }
     }
 
+    /// A feed that builds findings itself, on the thread that reads.
+    fn building(b: Builder) -> Self {
+        Feed {
+            local: Some((b, None)),
+            ..Feed::new(None)
+        }
+    }
+
     fn push(&mut self, e: Event<'de>) {
+        if let Some((b, run)) = &mut self.local {
+            b.handle(run, e);
+            return;
+        }
         if self.tx.is_none() {
             return;
         }

@@ -96,7 +96,14 @@ pub(crate) fn parse_stream(
     let (split, built) = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(QUEUED);
         let (back_tx, back_rx) = std::sync::mpsc::channel::<Spare>();
-        let worker = scope.spawn(move || build(rx, back_tx, size_hint));
+        let thread = std::thread::Builder::new().name("fixops-build".into());
+        let Ok(worker) = thread.spawn_scoped(scope, move || build(rx, back_tx, size_hint)) else {
+            // Without a thread to build findings on, the log is read whole.
+            return (
+                Err(Stop::Unexpected),
+                Err(Box::new(()) as Box<dyn std::any::Any + Send>),
+            );
+        };
         let mut r = Reader {
             src,
             read_bytes: read_bytes.max(1),
@@ -527,6 +534,17 @@ mod tests {
     /// Both reads agree: the same document, or the stream gives up where
     /// the whole read fails.
     fn assert_same(bytes: &[u8], read_sizes: &[usize]) -> bool {
+        // Whole, with findings built on the reading thread (no second
+        // thread can have a stack this large): the same outcome.
+        let text = std::str::from_utf8(bytes.strip_prefix(crate::ingest::BOM).unwrap_or(bytes))
+            .expect("test logs are UTF-8");
+        let huge = std::thread::Builder::new().stack_size(usize::MAX);
+        let one_thread = super::super::parse_on(huge, Path::new("log.sarif"), text);
+        match (whole(bytes), one_thread) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "built on one thread"),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "built on one thread"),
+            (a, b) => panic!("two threads: {a:?}; one thread: {b:?}"),
+        }
         let expected = whole(bytes).ok();
         for &n in read_sizes {
             for head in [0, 5] {
