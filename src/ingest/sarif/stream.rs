@@ -99,10 +99,7 @@ pub(crate) fn parse_stream(
         let thread = std::thread::Builder::new().name("fixops-build".into());
         let Ok(worker) = thread.spawn_scoped(scope, move || build(rx, back_tx, size_hint)) else {
             // Without a thread to build findings on, the log is read whole.
-            return (
-                Err(Stop::Unexpected),
-                Err(Box::new(()) as Box<dyn std::any::Any + Send>),
-            );
+            return (Err(Stop::Unexpected), None);
         };
         let mut r = Reader {
             src,
@@ -115,14 +112,14 @@ pub(crate) fn parse_stream(
         let mut walk = Walk::default();
         let split = r.read(&mut walk);
         drop(r);
-        (split.map(|()| walk.version), worker.join())
+        (split.map(|()| walk.version), worker.join().ok())
     });
     let version = match split {
         Ok(done) => done,
         Err(Stop::Io(e)) => return Err(e),
         Err(Stop::Unexpected) => return Ok(None),
     };
-    let Ok(mut b) = built else {
+    let Some(mut b) = built else {
         return Ok(None);
     };
     if version.is_none() {
@@ -540,12 +537,17 @@ mod tests {
             .expect("test logs are UTF-8");
         let huge = std::thread::Builder::new().stack_size(usize::MAX);
         let one_thread = super::super::parse_on(huge, Path::new("log.sarif"), text);
-        match (whole(bytes), one_thread) {
-            (Ok(a), Ok(b)) => assert_eq!(a, b, "built on one thread"),
-            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "built on one thread"),
+        let expected = match (whole(bytes), one_thread) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a, b, "built on one thread");
+                Some(a)
+            }
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string(), "built on one thread");
+                None
+            }
             (a, b) => panic!("two threads: {a:?}; one thread: {b:?}"),
-        }
-        let expected = whole(bytes).ok();
+        };
         for &n in read_sizes {
             for head in [0, 5] {
                 let got = streamed(bytes, head, n);
