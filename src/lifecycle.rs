@@ -252,21 +252,26 @@ pub struct Fixed {
     pub days_open: Option<f64>,
 }
 
-/// What an issue carries over from history: the identity it was recorded
-/// under (sticky across runs), its id and when it was first seen. Kept only
-/// for the issues that carry something: on a first run there is none, and
-/// a 200k-issue run does not hold 200k copies of what its issues say.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// What an issue carries over from history: when it was first seen, and
+/// the identity and id it was recorded under (sticky across runs) where
+/// they are not its own. Kept only for the issues that carry something: on
+/// a first run there is none, and a 200k-issue run does not hold 200k
+/// copies of what its issues say. 16 bytes: with history, every issue of a
+/// run carries its first sighting (a 200k-issue run holds 3 MB of them, not
+/// the 11 MB of an identity, an id and a time each).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Carried {
     /// The issue (index into `Correlation::issues`).
     pub issue: u32,
-    /// Identity (sticky across runs).
-    pub identity: Identity,
-    /// Issue id (sticky across runs).
-    pub id: IssueId,
-    /// First seen.
-    pub first_seen: Sym,
+    /// First seen: an index into [`Lifecycle`]'s words, or `NOW`.
+    first_seen: u32,
+    /// The identity and id it was recorded under, where either is not the
+    /// issue's own.
+    pub recorded: Option<Box<(Identity, IssueId)>>,
 }
+
+/// First seen by this run.
+const NOW: u32 = u32::MAX;
 
 /// The store changes that record the lifecycle (applied with the run).
 #[derive(Debug, Clone, Default)]
@@ -282,7 +287,7 @@ pub struct LifecycleUpdate {
 }
 
 /// Lifecycle of a run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Lifecycle {
     /// What was compared against.
     pub baseline: String,
@@ -295,8 +300,20 @@ pub struct Lifecycle {
     pub carried: Vec<Carried>,
     /// This run's time.
     pub now: Sym,
+    /// The times [`Carried`] entries refer to (history's words).
+    words: Vec<Sym>,
     /// Issues open before and absent now.
     pub fixed: Vec<Fixed>,
+}
+
+impl Lifecycle {
+    /// When an issue that carries something over was first seen.
+    pub fn first_seen(&self, c: &Carried) -> &Sym {
+        match c.first_seen {
+            NOW => &self.now,
+            i => self.words.get(i as usize).unwrap_or(&self.now),
+        }
+    }
 }
 
 /// Days between two RFC 3339 times.
@@ -414,15 +431,15 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
         }
         statuses.push(status);
         let (id, first_seen) = match known {
-            Some(k) => (k.issue_id, h.first_seen(k).clone()),
-            None => (is.id, now.clone()),
+            Some(k) => (k.issue_id, k.first_seen),
+            None => (is.id, NOW),
         };
-        if known.is_some() || identity != is.identity {
+        let own = identity == is.identity && id == is.id;
+        if known.is_some() || !own {
             carried.push(Carried {
                 issue: k as u32,
-                identity,
-                id,
                 first_seen,
+                recorded: (!own).then(|| Box::new((identity, id))),
             });
         }
     }
@@ -459,6 +476,7 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
             statuses,
             carried,
             now,
+            words: h.words.clone(),
             fixed,
         },
         update,

@@ -769,13 +769,12 @@ impl Verdict {
             noise: c_noise,
             ..
         } = c;
-        let Lifecycle {
-            baseline,
-            statuses: life_statuses,
-            carried,
-            now,
-            fixed,
-        } = triage.lifecycle;
+        let mut life = triage.lifecycle;
+        let carried = std::mem::take(&mut life.carried);
+        let baseline = std::mem::take(&mut life.baseline);
+        let life_statuses = std::mem::take(&mut life.statuses);
+        let fixed = std::mem::take(&mut life.fixed);
+        let now = life.now.clone();
         let mut components = triage.components.into_iter();
         let mut risk = triage.risk.into_iter();
         let mut carried = carried.into_iter().peekable();
@@ -792,7 +791,13 @@ impl Verdict {
                 let status = *life_statuses.get(k)?;
                 statuses[status as usize] += 1;
                 let (id, identity, first_seen) = match carried.next_if(|c| c.issue as usize == k) {
-                    Some(c) => (c.id, c.identity, c.first_seen),
+                    Some(c) => {
+                        let first_seen = life.first_seen(&c).clone();
+                        match c.recorded {
+                            Some(r) => (r.1, r.0, first_seen),
+                            None => (is.id, is.identity, first_seen),
+                        }
+                    }
                     None => (is.id, is.identity, now.clone()),
                 };
                 let decision = is

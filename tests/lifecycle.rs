@@ -174,7 +174,10 @@ fn only_issues_with_history_carry_anything_over() {
     let carried: Vec<(u32, String, String)> = life
         .carried
         .iter()
-        .map(|c| (c.issue, c.id.to_string(), c.first_seen.to_string()))
+        .map(|c| {
+            let (_, id) = **c.recorded.as_ref().expect("recorded under another id");
+            (c.issue, id.to_string(), life.first_seen(c).to_string())
+        })
         .collect();
     assert_eq!(
         carried,
@@ -183,9 +186,32 @@ fn only_issues_with_history_carry_anything_over() {
             (1, "I-000000000001".into(), "2026-10-01T00:00:00Z".into()),
         ]
     );
-    assert_eq!(life.carried[1].identity, c2.issues[1].identity);
-    // The issue index sits in what would be padding.
-    assert!(size_of::<Carried>() <= 56, "{}", size_of::<Carried>());
+    assert_eq!(
+        life.carried[1].recorded.as_ref().unwrap().0,
+        c2.issues[1].identity
+    );
+    // Seen again under the ids and identities it has now: only the first
+    // sighting is carried over.
+    let recorded: Vec<_> = c1
+        .issues
+        .iter()
+        .map(|is| {
+            (
+                is.id.to_string(),
+                is.identity.to_string(),
+                is.severity,
+                is.fingerprints.iter().map(|f| f.to_string()).collect(),
+            )
+        })
+        .collect();
+    let h = history_from_issues("baseline".into(), &recorded, "2026-10-01T00:00:00Z");
+    let (life, _) = compare(&r2, &c2, &h);
+    assert_eq!(life.carried.len(), 2);
+    for c in &life.carried {
+        assert!(c.recorded.is_none());
+        assert_eq!(&**life.first_seen(c), "2026-10-01T00:00:00Z");
+    }
+    assert!(size_of::<Carried>() <= 16, "{}", size_of::<Carried>());
 }
 
 #[test]

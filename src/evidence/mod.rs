@@ -4,3 +4,4 @@
 //! a recorded run id and its chain hash.
 
 pub mod store;
+mod window;

@@ -9,6 +9,7 @@
 //! by [`Store::verify_chain`].
 
 use crate::error::{Error, Result};
+use crate::evidence::window::{Ignored, Shape, Window};
 use crate::ingest::Txt;
 use crate::run::Run;
 use crate::task::Task;
@@ -1684,10 +1685,14 @@ mod erased {
 /// 200k-issue state is a million short strings, and even borrowed a list of
 /// them is 25 MB, on every run that reads or merges the state.
 #[cfg(test)]
+type OwnedIssue = (String, Option<String>, String, String, Option<String>);
+
+#[cfg(test)]
 #[derive(Debug, Default)]
-struct LifecycleState<'a> {
-    issues: Vec<StateIssue<'a>>,
-    fingerprints: Vec<(Txt<'a>, Txt<'a>)>,
+struct LifecycleState {
+    /// `(identity, issue id, severity, first seen, fixed at)`.
+    issues: Vec<OwnedIssue>,
+    fingerprints: Vec<(String, String)>,
 }
 
 /// `(identity, issue id, severity, first seen, fixed at)`, the issue id
@@ -1745,15 +1750,13 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for TimeRef<'a> {
 }
 
 impl<'a> TimeRef<'a> {
-    fn resolve<E: serde::de::Error>(self, times: &[Txt<'a>]) -> std::result::Result<Txt<'a>, E> {
+    fn resolve<'t: 'a>(self, times: &'t [String]) -> std::result::Result<Txt<'a>, String> {
         match self {
             TimeRef::Text(t) => Ok(t),
-            TimeRef::Index(i) => times.get(i as usize).cloned().ok_or_else(|| {
-                E::custom(format!(
-                    "time {i} is not in the table of {} times",
-                    times.len()
-                ))
-            }),
+            TimeRef::Index(i) => times
+                .get(i as usize)
+                .map(|t| Txt(t.as_str().into()))
+                .ok_or_else(|| format!("time {i} is not in the table of {} times", times.len())),
         }
     }
 }
@@ -1767,110 +1770,130 @@ enum TimeOut<'a> {
     Text(&'a str),
 }
 
-/// A stored lifecycle state, decompressed (empty when none is stored).
-struct StateBytes(Vec<u8>);
+/// A stored lifecycle state: its LZ4 frame, decompressed as it is walked
+/// (a 200k-issue state is 12 MB of JSON, 7.5 MB as stored, and it is read
+/// while a run is recorded, at the run's peak of memory), or its JSON
+/// (states stored before frames, and none stored: empty).
+enum StateBytes {
+    Frame(Vec<u8>),
+    Json(Vec<u8>),
+}
 
 impl StateBytes {
+    fn is_empty(&self) -> bool {
+        matches!(self, StateBytes::Json(j) if j.is_empty())
+    }
+
+    fn window(&self) -> Window<Box<dyn std::io::Read + '_>> {
+        let src: Box<dyn std::io::Read + '_> = match self {
+            StateBytes::Frame(f) => Box::new(lz4_flex::frame::FrameDecoder::new(f.as_slice())),
+            StateBytes::Json(j) => Box::new(j.as_slice()),
+        };
+        Window::new(src)
+    }
+
     /// Call `issue` for each stored issue and `fingerprint` for each
     /// fingerprint pair, in document order, with strings borrowed from the
-    /// bytes.
-    fn walk<'de>(
-        &'de self,
+    /// window they are read through.
+    fn walk(
+        &self,
         project: &str,
-        issue: impl FnMut(StateIssue<'de>),
-        fingerprint: impl FnMut((Txt<'de>, Txt<'de>)),
+        mut issue: impl FnMut(StateIssue<'_>),
+        mut fingerprint: impl FnMut((Txt<'_>, Txt<'_>)),
     ) -> std::result::Result<(), String> {
-        if self.0.is_empty() {
+        if self.is_empty() {
             return Ok(());
         }
-        let mut de = serde_json::Deserializer::from_slice(&self.0);
-        let walk = StateWalk {
-            issue,
-            fingerprint,
-            times: Vec::new(),
+        let mut w = self.window();
+        let mut times: Vec<String> = Vec::new();
+        let mut walk = || -> std::result::Result<(), String> {
+            w.expect(b'{')?;
+            if w.peek()? == Some(b'}') {
+                w.next()?;
+                return w.end();
+            }
+            loop {
+                let key = w.value::<TextShape, _>(|k| k.to_string())?;
+                w.expect(b':')?;
+                match key.as_str() {
+                    "times" => {
+                        times =
+                            w.value::<TimesShape, _>(|t| t.iter().map(|t| t.to_string()).collect())?
+                    }
+                    "issues" => w.items(|w| {
+                        w.value::<RowShape, _>(|(identity, id, sev, first, at)| {
+                            let first = first.resolve(&times)?;
+                            let at = at.map(|t| t.resolve(&times)).transpose()?;
+                            issue((identity, id, sev, first, at));
+                            Ok(())
+                        })?
+                    })?,
+                    "fingerprints" => w.items(|w| w.value::<PairShape, _>(&mut fingerprint))?,
+                    _ => w.value::<Ignored, _>(|_| ())?,
+                }
+                match w.next()? {
+                    Some(b',') => {}
+                    Some(b'}') => return w.end(),
+                    _ => return Err("expected `,` or `}` after a member".to_string()),
+                }
+            }
         };
-        let walked = serde::Deserializer::deserialize_map(&mut de, walk).and_then(|()| de.end());
-        walked.map_err(|e| format!("lifecycle state of {project} is corrupt: {e}"))
+        walk().map_err(|e| format!("lifecycle state of {project} is corrupt: {e}"))
     }
 
     /// The `times` of a state that starts with them (as states written
-    /// since the table do); none otherwise, or if they cannot be read (the
-    /// walk then reports what is wrong).
-    fn times(&self) -> Vec<&str> {
-        let Some(rest) = self.0.strip_prefix(b"{\"times\":") else {
+    /// since the table do), but those written with escapes (which the next
+    /// state writes as themselves); none otherwise, or if they cannot be
+    /// read (the walk then reports what is wrong).
+    fn times(&self) -> Vec<String> {
+        let mut w = self.window();
+        if self.is_empty() || !w.take_prefix(b"{\"times\":").unwrap_or(false) {
             return Vec::new();
-        };
-        let mut values = serde_json::Deserializer::from_slice(rest).into_iter::<Vec<Txt<'_>>>();
-        match values.next() {
-            Some(Ok(times)) => times
+        }
+        w.value::<TimesShape, _>(|times| {
+            times
                 .into_iter()
                 .filter_map(|t| match t.0 {
-                    std::borrow::Cow::Borrowed(t) => Some(t),
-                    // A time with escapes is written as itself.
+                    std::borrow::Cow::Borrowed(t) => Some(t.to_string()),
                     std::borrow::Cow::Owned(_) => None,
                 })
-                .collect(),
-            _ => Vec::new(),
-        }
+                .collect()
+        })
+        .unwrap_or_default()
     }
 
     #[cfg(test)]
-    fn parse(&self, project: &str) -> std::result::Result<LifecycleState<'_>, String> {
+    fn parse(&self, project: &str) -> std::result::Result<LifecycleState, String> {
         let mut st = LifecycleState::default();
-        self.walk(project, |i| st.issues.push(i), |f| st.fingerprints.push(f))?;
+        self.walk(
+            project,
+            |(i, id, sev, first, at)| {
+                let s = |t: Txt<'_>| t.to_string();
+                st.issues
+                    .push((s(i), id.map(s), s(sev), s(first), at.map(s)))
+            },
+            |(f, i)| st.fingerprints.push((f.to_string(), i.to_string())),
+        )?;
         Ok(st)
     }
 }
 
-/// The visitor of [`StateBytes::walk`].
-struct StateWalk<'de, I, F> {
-    issue: I,
-    fingerprint: F,
-    times: Vec<Txt<'de>>,
+/// The shapes of a stored state's values (see [`Window::value`]).
+struct TextShape;
+impl Shape for TextShape {
+    type Of<'s> = Txt<'s>;
 }
-
-impl<'de, I, F> serde::de::Visitor<'de> for StateWalk<'de, I, F>
-where
-    I: FnMut(StateIssue<'de>),
-    F: FnMut((Txt<'de>, Txt<'de>)),
-{
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a lifecycle state object")
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(
-        mut self,
-        mut map: A,
-    ) -> std::result::Result<(), A::Error> {
-        while let Some(key) = map.next_key::<Txt<'de>>()? {
-            match &*key {
-                "times" => self.times = map.next_value()?,
-                "issues" => {
-                    let times = &self.times;
-                    let issue = &mut self.issue;
-                    let mut row = |(identity, id, sev, first, at): StoredRow<'de>| {
-                        let first = first.resolve(times)?;
-                        let at = at.map(|t| t.resolve(times)).transpose()?;
-                        issue((identity, id, sev, first, at));
-                        Ok(())
-                    };
-                    map.next_value_seed(Each(&mut row, std::marker::PhantomData))?
-                }
-                "fingerprints" => {
-                    let fingerprint = &mut self.fingerprint;
-                    let mut pair = |p| {
-                        fingerprint(p);
-                        Ok(())
-                    };
-                    map.next_value_seed(Each(&mut pair, std::marker::PhantomData))?
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
+struct TimesShape;
+impl Shape for TimesShape {
+    type Of<'s> = Vec<Txt<'s>>;
+}
+struct RowShape;
+impl Shape for RowShape {
+    type Of<'s> = StoredRow<'s>;
+}
+struct PairShape;
+impl Shape for PairShape {
+    type Of<'s> = (Txt<'s>, Txt<'s>);
 }
 
 /// A stored issue as written, its times not yet resolved.
@@ -1881,41 +1904,6 @@ type StoredRow<'a> = (
     TimeRef<'a>,
     Option<TimeRef<'a>>,
 );
-
-/// A JSON array whose elements are handed to a closure one by one, which
-/// may fail.
-struct Each<'f, F, T>(&'f mut F, std::marker::PhantomData<T>);
-
-impl<'de, F, T> serde::de::DeserializeSeed<'de> for Each<'_, F, T>
-where
-    F: FnMut(T) -> std::result::Result<(), serde_json::Error>,
-    T: serde::Deserialize<'de>,
-{
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de, F, T> serde::de::Visitor<'de> for Each<'_, F, T>
-where
-    F: FnMut(T) -> std::result::Result<(), serde_json::Error>,
-    T: serde::Deserialize<'de>,
-{
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an array")
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(
-        self,
-        mut seq: A,
-    ) -> std::result::Result<(), A::Error> {
-        while let Some(x) = seq.next_element::<T>()? {
-            (self.0)(x).map_err(serde::de::Error::custom)?;
-        }
-        Ok(())
-    }
-}
 
 /// Insert a row with `insert` (its `params` followed by the blob as the last
 /// parameter) and write `data` into the row's `data` column of `table`
@@ -1987,9 +1975,23 @@ fn read_state(
     )
     .map_err(|e| e.to_string())?;
     match blob {
-        Some(b) => Ok(StateBytes(unpack(&b)?)),
-        None => Ok(StateBytes(Vec::new())),
+        // A frame is kept as it is stored, unless its first block cannot be
+        // decompressed (a size-prefixed block whose size spells the magic).
+        Some(b) if b.starts_with(&LZ4_FRAME_MAGIC) && frame_starts(&b) => Ok(StateBytes::Frame(b)),
+        Some(b) => Ok(StateBytes::Json(unpack(&b)?)),
+        None => Ok(StateBytes::Json(Vec::new())),
     }
+}
+
+/// Whether the first block of an LZ4 frame can be decompressed (and is not
+/// empty: no state is).
+fn frame_starts(frame: &[u8]) -> bool {
+    use std::io::Read;
+    let mut first = [0u8; 1];
+    matches!(
+        lz4_flex::frame::FrameDecoder::new(frame).read(&mut first),
+        Ok(1)
+    )
 }
 
 /// The stored lifecycle state with a run's delta applied, encoded. Streamed
@@ -2013,7 +2015,7 @@ fn encode_next_state(
     // finds what the last one found has none).
     // (The new identities' texts are written out once, and only then.)
     let mut scratch = String::new();
-    let stored_any = !st.0.is_empty();
+    let stored_any = !st.is_empty();
     let texts: Vec<String> = if stored_any {
         u.new
             .iter()
@@ -2078,9 +2080,10 @@ fn encode_next_state(
     }
     // The times: the stored state's, and this run's when it is written
     // (as the first sighting of a new issue, or the fix of a stored one).
+    let stored_times = st.times();
     let mut times: Table<&str> = Table::default();
-    for t in st.times() {
-        times.index(t);
+    for t in &stored_times {
+        times.index(t.as_str());
     }
     if !new.is_empty() || !fixed.is_empty() {
         times.index(time);
@@ -3066,23 +3069,96 @@ mod tests {
     #[test]
     fn stored_states_parse_borrowed_and_with_escapes() {
         let json = br#"{"issues":[["fp a","I-a","high","2026-01-01T00:00:00Z",null],["vuln \"q\"","I-b","low","t","2026-02-01T00:00:00Z"]],"fingerprints":[["f1","fp a"]]}"#;
-        let bytes = StateBytes(json.to_vec());
+        let bytes = StateBytes::Json(json.to_vec());
+        let mut borrowed = Vec::new();
+        bytes
+            .walk(
+                "p",
+                |i| borrowed.push(matches!(i.0.0, std::borrow::Cow::Borrowed(_))),
+                |_| {},
+            )
+            .unwrap();
+        assert_eq!(borrowed, [true, false]);
         let st = bytes.parse("p").unwrap();
-        assert!(matches!(
-            st.issues[0].0.0,
-            std::borrow::Cow::Borrowed("fp a")
-        ));
+        assert_eq!(st.issues[0].0, "fp a");
         assert_eq!(&*st.issues[1].0, "vuln \"q\"");
         assert_eq!(st.issues[1].4.as_deref(), Some("2026-02-01T00:00:00Z"));
         assert_eq!(
             (&*st.fingerprints[0].0, &*st.fingerprints[0].1),
             ("f1", "fp a")
         );
-        assert_eq!(StateBytes(Vec::new()).parse("p").unwrap().issues.len(), 0);
-        let err = StateBytes(b"{\"issues\": 3}".to_vec())
+        assert_eq!(
+            StateBytes::Json(Vec::new())
+                .parse("p")
+                .unwrap()
+                .issues
+                .len(),
+            0
+        );
+        let err = StateBytes::Json(b"{\"issues\": 3}".to_vec())
             .parse("p")
             .unwrap_err();
         assert!(err.contains("lifecycle state of p is corrupt"), "{err}");
+    }
+
+    #[test]
+    fn stored_frames_are_walked_as_they_are_decompressed() {
+        // A state larger than the window, with escapes and members the walk
+        // does not know.
+        let mut json = String::from(r#"{"times":["t0","t1"],"issues":["#);
+        for k in 0..5000 {
+            if k > 0 {
+                json.push(',');
+            }
+            json.push_str(&format!(
+                r#"["fp {k:032x}",null,"high",{},null],["vuln \"{k}\"","I-{k}","low","t",1]"#,
+                k % 2
+            ));
+        }
+        json.push_str(r#"],"later":{"n":[1,2.5e3]},"fingerprints":[["f1","fp a"]]}"#);
+        let plain = StateBytes::Json(json.clone().into_bytes());
+        let packed = pack_into(Packed::default(), |w| {
+            std::io::Write::write_all(w, json.as_bytes()).map_err(|e| e.to_string())
+        })
+        .unwrap();
+        let mut frame = Vec::new();
+        packed
+            .for_each_chunk(
+                |e: std::io::Error| e.to_string(),
+                |c| {
+                    frame.extend_from_slice(c);
+                    Ok(())
+                },
+            )
+            .unwrap();
+        assert!(frame.starts_with(&LZ4_FRAME_MAGIC) && frame_starts(&frame));
+        let framed = StateBytes::Frame(frame.clone());
+        let st = framed.parse("p").unwrap();
+        assert_eq!(st.issues.len(), 10000);
+        assert_eq!(st.issues, plain.parse("p").unwrap().issues);
+        assert_eq!(st.issues[3].0, "vuln \"1\"");
+        assert_eq!(
+            (&*st.issues[3].3, st.issues[3].4.as_deref()),
+            ("t", Some("t1"))
+        );
+        assert_eq!(st.fingerprints, [("f1".to_string(), "fp a".to_string())]);
+        assert_eq!(framed.times(), ["t0", "t1"]);
+        // A frame cut short, or with a byte changed, is an error.
+        for bad in [
+            frame[..frame.len() / 2].to_vec(),
+            frame[..frame.len() - 2].to_vec(),
+            {
+                let mut f = frame.clone();
+                let at = f.len() / 2;
+                f[at] ^= 0x55;
+                f
+            },
+        ] {
+            let err = StateBytes::Frame(bad).parse("p").unwrap_err();
+            assert!(err.contains("lifecycle state of p is corrupt"), "{err}");
+        }
+        // What only looks like a frame is not read as one.
+        assert!(!frame_starts(&LZ4_FRAME_MAGIC));
     }
 
     #[test]
@@ -3091,7 +3167,7 @@ mod tests {
         let json = format!(
             r#"{{"times":["{t1}","{t2}"],"issues":[["fp 0123456789abcdef0123456789abcdef",null,"high",0,null],["vuln q","I-b","low",1,0],["fp x","I-c","low","t",null]],"fingerprints":[]}}"#
         );
-        let bytes = StateBytes(json.into_bytes());
+        let bytes = StateBytes::Json(json.into_bytes());
         assert_eq!(bytes.times(), [t1, t2]);
         let st = bytes.parse("p").unwrap();
         assert_eq!((st.issues[0].1.as_deref(), &*st.issues[0].3), (None, t1));
@@ -3102,13 +3178,17 @@ mod tests {
         );
         assert_eq!(&*st.issues[2].3, "t");
         let bad = br#"{"times":["a"],"issues":[["fp a",null,"high",3,null]]}"#;
-        let err = StateBytes(bad.to_vec()).parse("p").unwrap_err();
+        let err = StateBytes::Json(bad.to_vec()).parse("p").unwrap_err();
         assert!(
             err.contains("time 3 is not in the table of 1 times"),
             "{err}"
         );
         // States before the table: no times, nothing left out.
-        assert!(StateBytes(br#"{"issues":[]}"#.to_vec()).times().is_empty());
+        assert!(
+            StateBytes::Json(br#"{"issues":[]}"#.to_vec())
+                .times()
+                .is_empty()
+        );
         // An id is left out only where the identity gives it.
         let fp = "fp 0123456789abcdef0123456789abcdef";
         assert_eq!(stored_id(fp, "I-0123456789ab"), None);
