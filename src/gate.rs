@@ -525,7 +525,17 @@ pub fn decide_prepared(
     policy: &mut Policy,
     opts: &Options,
 ) -> Result<Decided> {
-    let mut t = triage(run, history, opts);
+    decide_triaged(run, triage(run, history, opts), policy, opts)
+}
+
+/// Decide a [`triage`]d run: the policy and the verdict. (`decide` encodes
+/// the next lifecycle state from `t.update` meanwhile.)
+pub fn decide_triaged(
+    run: &Run,
+    mut t: Triaged,
+    policy: &mut Policy,
+    opts: &Options,
+) -> Result<Decided> {
     let mut timings = std::mem::take(&mut t.timings);
     timings.mark("annotations");
     let intel = &opts.scoring.intel;

@@ -218,23 +218,57 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
     let run = run;
     // The findings are final now: the store encodes them on a second core
     // while the gate runs.
-    let (decided, encoded) = std::thread::scope(|scope| {
+    let (decided, encoded, ahead) = std::thread::scope(|scope| {
         let encoding = store.is_some().then(|| {
             let (run, db) = (&run, ctx.db.as_path());
             Task::start(scope, "fixops-findings", move || {
                 fixops::evidence::store::EncodedFindings::encode_beside(run, db)
             })
         });
-        // The gate frees the history once the lifecycle is compared (the
-        // store merges the lifecycle with what it reads under its lock).
-        let decided = fixops::gate::decide_prepared(&run, history, &mut policy, &opts);
+        // The gate frees the history once the lifecycle is compared.
+        let mut triaged = fixops::gate::triage(&run, history, &opts);
+        // The next lifecycle state is encoded now, from the state stored
+        // now, on the core the findings' encoder leaves free while the
+        // policy and the verdict are made; the store moves there and back.
+        // (Recording encodes it again, from what it reads under its lock,
+        // if another run was recorded meanwhile; with an explicit baseline
+        // the store's lifecycle is left as it is.)
+        let ahead = match store.take() {
+            Some(s) if args.baseline.is_none() => {
+                let update = std::mem::take(&mut triaged.update);
+                let meta = &run.meta;
+                Some(Task::start(scope, "fixops-state", move || {
+                    let encoded = s.encode_state_ahead(meta, &update);
+                    (s, update, encoded)
+                }))
+            }
+            s => {
+                store = s;
+                None
+            }
+        };
+        let decided = fixops::gate::decide_triaged(&run, triaged, &mut policy, &opts);
         let encoded = encoding.map(|h| {
             h.join()
                 .unwrap_or_else(|_| Err("encoding the findings failed".into()))
         });
-        (decided, encoded)
+        (decided, encoded, ahead.map(|h| h.join()))
     });
     let mut decided = decided?;
+    // An error of the state read ahead is met again, and reported, when
+    // the run is recorded.
+    let ahead = match ahead {
+        Some(Ok((s, update, encoded))) => {
+            store = Some(s);
+            decided.update = update;
+            encoded.ok()
+        }
+        Some(Err(_)) => anyhow::bail!(fixops::error::Error::Store {
+            path: ctx.db.clone(),
+            message: "encoding the lifecycle state stopped unexpectedly".into(),
+        }),
+        None => None,
+    };
     timings.stages.append(&mut decided.timings.stages);
     timings.memory.append(&mut decided.timings.memory);
     timings.restart();
@@ -272,7 +306,8 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
                 })?;
                 // With an explicit baseline the store's lifecycle is left as it is.
                 let update = args.baseline.is_none().then_some(&decided.update);
-                let rec = s.record_encoded(&run, encoded, Some(&verdict), update, rendered)?;
+                let rec =
+                    s.record_encoded(&run, encoded, Some(&verdict), update, ahead, rendered)?;
                 Ok(Some(rec))
             }
             _ => {

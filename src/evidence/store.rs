@@ -294,11 +294,14 @@ impl Store {
             path: self.path.clone(),
             message: m,
         })?;
-        self.record_encoded(run, findings, verdict, lifecycle, || Ok(()))
+        self.record_encoded(run, findings, verdict, lifecycle, None, || Ok(()))
     }
 
     /// [`Store::record`] with the findings already encoded (by
-    /// [`EncodedFindings::encode`] on another core while the gate ran), and
+    /// [`EncodedFindings::encode`] on another core while the gate ran), the
+    /// next lifecycle state perhaps too (by [`Store::encode_state_ahead`]:
+    /// used if no run was recorded since, else encoded again from the state
+    /// read under the lock), and
     /// `before_commit` called inside the transaction after everything is
     /// written and before it commits. When it fails, nothing is recorded and
     /// its error is returned: `decide` writes its report meanwhile (on
@@ -316,6 +319,7 @@ impl Store {
         findings: EncodedFindings,
         verdict: Option<&Verdict>,
         lifecycle: Option<&crate::lifecycle::LifecycleUpdate>,
+        ahead: Option<StateAhead>,
         before_commit: impl FnOnce() -> Result<()>,
     ) -> Result<Recorded> {
         if findings.count != run.findings.len() {
@@ -340,17 +344,19 @@ impl Store {
         // merge rather than overwrite.
         let m = &run.meta;
         let branch = m.branch.as_deref().unwrap_or("");
+        let prev = last_hash(&tx).map_err(e)?;
+        // A state encoded ahead is of the state stored after the last run
+        // then; if that is still the last run, nothing changed it since.
+        let ahead = lifecycle
+            .and(ahead)
+            .filter(|a| a.after == prev)
+            .map(|a| a.data);
         let state = match lifecycle {
-            Some(_) => Some(read_state(&tx, &m.project, branch).map_err(&failed)?),
-            None => None,
+            Some(_) if ahead.is_none() => {
+                Some(read_state(&tx, &m.project, branch).map_err(&failed)?)
+            }
+            _ => None,
         };
-        let prev: String = tx
-            .query_row("SELECT hash FROM runs ORDER BY id DESC LIMIT 1", [], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(e)?
-            .unwrap_or_else(|| GENESIS.to_string());
         // Digest and hash are set once every blob is written (the empty
         // hash is never committed).
         tx.execute(
@@ -424,11 +430,16 @@ impl Store {
                     put(blob.map_err(&failed)?)?;
                 }
             }
-            if let (Some(h), Some(u)) = (next_state, lifecycle) {
-                let data = h
-                    .join()
-                    .unwrap_or_else(|_| Err("encoding the lifecycle state failed".into()))
-                    .map_err(&failed)?;
+            let next_state = match (ahead, next_state) {
+                (Some(data), _) => Some(Ok(data)),
+                (None, Some(h)) => Some(
+                    h.join()
+                        .unwrap_or_else(|_| Err("encoding the lifecycle state failed".into())),
+                ),
+                (None, None) => None,
+            };
+            if let (Some(data), Some(u)) = (next_state, lifecycle) {
+                let data = data.map_err(&failed)?;
                 write_lifecycle(&tx, run_id, m, u, &data).map_err(|m| Error::Store {
                     path: path.clone(),
                     message: format!("recording the lifecycle failed, nothing was written: {m}"),
@@ -1779,18 +1790,48 @@ enum StateBytes {
     Json(Vec<u8>),
 }
 
-impl StateBytes {
+impl StoredState for StateBytes {
     fn is_empty(&self) -> bool {
         matches!(self, StateBytes::Json(j) if j.is_empty())
     }
 
-    fn window(&self) -> Window<Box<dyn std::io::Read + '_>> {
-        let src: Box<dyn std::io::Read + '_> = match self {
+    fn source(&self) -> std::result::Result<Box<dyn std::io::Read + '_>, String> {
+        Ok(match self {
             StateBytes::Frame(f) => Box::new(lz4_flex::frame::FrameDecoder::new(f.as_slice())),
             StateBytes::Json(j) => Box::new(j.as_slice()),
-        };
-        Window::new(src)
+        })
     }
+}
+
+/// A stored lifecycle state that is an LZ4 frame, read from the store's
+/// pages (the row `id` of `lifecycle_state`) as it is walked.
+struct StateRow<'c> {
+    conn: &'c Connection,
+    id: i64,
+}
+
+impl StoredState for StateRow<'_> {
+    fn is_empty(&self) -> bool {
+        false
+    }
+
+    fn source(&self) -> std::result::Result<Box<dyn std::io::Read + '_>, String> {
+        let blob = self
+            .conn
+            .blob_open(rusqlite::MAIN_DB, "lifecycle_state", "data", self.id, true)
+            .map_err(|e| e.to_string())?;
+        Ok(Box::new(lz4_flex::frame::FrameDecoder::new(blob)))
+    }
+}
+
+/// A stored lifecycle state (see [`LifecycleState`]), walked as its JSON is
+/// decompressed.
+trait StoredState {
+    /// No state is stored.
+    fn is_empty(&self) -> bool;
+
+    /// The state's JSON, as it is decompressed.
+    fn source(&self) -> std::result::Result<Box<dyn std::io::Read + '_>, String>;
 
     /// Call `issue` for each stored issue and `fingerprint` for each
     /// fingerprint pair, in document order, with strings borrowed from the
@@ -1804,7 +1845,10 @@ impl StateBytes {
         if self.is_empty() {
             return Ok(());
         }
-        let mut w = self.window();
+        let mut w = Window::new(
+            self.source()
+                .map_err(|e| format!("lifecycle state of {project} cannot be read: {e}"))?,
+        );
         let mut times: Vec<String> = Vec::new();
         let mut walk = || -> std::result::Result<(), String> {
             w.expect(b'{')?;
@@ -1846,7 +1890,10 @@ impl StateBytes {
     /// state writes as themselves); none otherwise, or if they cannot be
     /// read (the walk then reports what is wrong).
     fn times(&self) -> Vec<String> {
-        let mut w = self.window();
+        let Ok(src) = self.source() else {
+            return Vec::new();
+        };
+        let mut w = Window::new(src);
         if self.is_empty() || !w.take_prefix(b"{\"times\":").unwrap_or(false) {
             return Vec::new();
         }
@@ -1962,6 +2009,113 @@ fn read_blob(
     Ok(Some(data))
 }
 
+/// The chain hash of the last run recorded (of any project), or the
+/// genesis hash.
+fn last_hash(conn: &Connection) -> rusqlite::Result<String> {
+    Ok(conn
+        .query_row("SELECT hash FROM runs ORDER BY id DESC LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .unwrap_or_else(|| GENESIS.to_string()))
+}
+
+/// A run's next lifecycle state, encoded before the run is recorded, from
+/// the state stored after the run whose chain hash is `after`.
+#[derive(Debug)]
+pub struct StateAhead {
+    data: Packed,
+    after: String,
+}
+
+impl Store {
+    /// Encode a run's next lifecycle state ahead of recording it, from the
+    /// state stored now (read as it is walked, straight from the store's
+    /// pages: no copy of it is held). `decide` does this on a second core
+    /// while the policy and the verdict are made; recording uses it if no
+    /// other run was recorded since.
+    pub fn encode_state_ahead(
+        &self,
+        meta: &crate::run::RunMeta,
+        u: &crate::lifecycle::LifecycleUpdate,
+    ) -> Result<StateAhead> {
+        let err = |m: String| self.err(m);
+        // One read snapshot: the last run and the state agree.
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| err(e.to_string()))?;
+        let after = last_hash(&tx).map_err(|e| err(e.to_string()))?;
+        let branch = meta.branch.as_deref().unwrap_or("");
+        let st = read_state_in_place(&tx, &meta.project, branch).map_err(err)?;
+        let data = encode_next_state(&st, meta, u, Packed::beside(&self.path)).map_err(err)?;
+        drop(st);
+        tx.commit().map_err(|e| err(e.to_string()))?;
+        Ok(StateAhead { data, after })
+    }
+}
+
+/// The stored lifecycle state of a project and branch, to be read from the
+/// store's pages as it is walked; `None` when there is none or it is not an
+/// LZ4 frame (and is to be read whole with [`read_state`]).
+fn state_row<'c>(
+    conn: &'c Connection,
+    project: &str,
+    branch: &str,
+) -> std::result::Result<Option<StateRow<'c>>, String> {
+    use std::io::Read;
+    let id = conn
+        .query_row(
+            "SELECT id FROM lifecycle_state WHERE project = ?1 AND branch = ?2",
+            params![project, branch],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()
+        .map_err(|e| e.to_string())?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let row = StateRow { conn, id };
+    let mut first = [0u8; 1];
+    let starts = row
+        .source()
+        .is_ok_and(|mut src| matches!(src.read(&mut first), Ok(1)));
+    Ok(starts.then_some(row))
+}
+
+/// A stored state as [`state_row`] finds it, else read whole.
+enum InPlace<'c> {
+    Row(StateRow<'c>),
+    Whole(StateBytes),
+}
+
+impl StoredState for InPlace<'_> {
+    fn is_empty(&self) -> bool {
+        match self {
+            InPlace::Row(r) => r.is_empty(),
+            InPlace::Whole(b) => b.is_empty(),
+        }
+    }
+
+    fn source(&self) -> std::result::Result<Box<dyn std::io::Read + '_>, String> {
+        match self {
+            InPlace::Row(r) => r.source(),
+            InPlace::Whole(b) => b.source(),
+        }
+    }
+}
+
+fn read_state_in_place<'c>(
+    conn: &'c Connection,
+    project: &str,
+    branch: &str,
+) -> std::result::Result<InPlace<'c>, String> {
+    Ok(match state_row(conn, project, branch)? {
+        Some(row) => InPlace::Row(row),
+        None => InPlace::Whole(read_state(conn, project, branch)?),
+    })
+}
+
 fn read_state(
     conn: &Connection,
     project: &str,
@@ -1999,7 +2153,7 @@ fn frame_starts(frame: &[u8]) -> bool {
 /// applied, then the new ones; a first run of 200k issues copies none of
 /// them and builds no list of entries.
 fn encode_next_state(
-    st: &StateBytes,
+    st: &impl StoredState,
     meta: &crate::run::RunMeta,
     u: &crate::lifecycle::LifecycleUpdate,
     out: Packed,
@@ -2237,13 +2391,16 @@ impl Store {
     ) -> Result<crate::lifecycle::History> {
         use crate::lifecycle::History;
         let branch = branch.unwrap_or("");
-        let bytes = read_state(&self.conn, project, branch).map_err(|e| self.err(e))?;
         let mut h = History::default();
         h.source = "none (first run of this project and branch)".into();
         // Most issues share their severity word and the time of the run
         // that first saw them: the history keeps each once.
         let mut fingerprints = std::mem::take(&mut h.fingerprints);
-        bytes
+        // A frame is read from the store's pages as it is walked (in one
+        // read snapshot); another state is read whole.
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        read_state_in_place(&tx, project, branch)
+            .map_err(|e| self.err(e))?
             .walk(
                 project,
                 |(identity, issue_id, severity, first_seen, fixed_at)| {
@@ -2265,6 +2422,7 @@ impl Store {
                 },
             )
             .map_err(|e| self.err(e))?;
+        drop(tx);
         h.fingerprints = fingerprints;
         h.present = h.known_len() > 0;
         let prev: Option<i64> = self
@@ -2900,6 +3058,82 @@ mod tests {
             ]
         );
         assert_eq!(a.verify_chain().unwrap(), Ok(2));
+    }
+
+    #[test]
+    fn a_state_encoded_ahead_is_used_only_if_no_run_was_recorded_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.db");
+        let mut a = Store::open(&db).unwrap();
+        let mut b = Store::open(&db).unwrap();
+        let new = |ids: &[&str], sev: Severity| crate::lifecycle::LifecycleUpdate {
+            new: ids
+                .iter()
+                .map(|id| (Identity::Text((*id).into()), IssueId::derive(id), sev))
+                .collect(),
+            ..Default::default()
+        };
+        let record = |s: &mut Store, time: &str, u: &crate::lifecycle::LifecycleUpdate, ahead| {
+            let run = empty_run(time);
+            let findings = EncodedFindings::encode(&run).unwrap();
+            s.record_encoded(&run, findings, None, Some(u), ahead, || Ok(()))
+                .unwrap();
+        };
+        let stored = |s: &Store| {
+            let st = read_state(&s.conn, "p", "").unwrap();
+            let issues = st.parse("p").unwrap().issues;
+            issues.into_iter().map(|i| (i.0, i.3)).collect::<Vec<_>>()
+        };
+        let (t1, t2, t3) = (
+            "2026-01-01T00:00:00Z",
+            "2026-01-02T00:00:00Z",
+            "2026-01-03T00:00:00Z",
+        );
+        // A first run, encoded ahead of an empty store.
+        let u1 = new(&["id-a", "id-b"], Severity::High);
+        let ahead = a.encode_state_ahead(&empty_run(t1).meta, &u1).unwrap();
+        record(&mut a, t1, &u1, Some(ahead));
+        let want1 = vec![
+            ("id-a".to_string(), t1.to_string()),
+            ("id-b".into(), t1.into()),
+        ];
+        assert_eq!(stored(&a), want1);
+        // Encoded ahead from a stored state (read from the store's pages):
+        // the same as encoded under the lock.
+        let u2 = new(&["id-c"], Severity::Low);
+        let ahead = a.encode_state_ahead(&empty_run(t2).meta, &u2).unwrap();
+        let copy = dir.path().join("copy.db");
+        a.conn
+            .execute("VACUUM INTO ?1", [copy.to_str().unwrap()])
+            .unwrap();
+        let mut c = Store::open(&copy).unwrap();
+        record(&mut c, t2, &u2, None);
+        record(&mut a, t2, &u2, Some(ahead));
+        let mut want2 = want1.clone();
+        want2.push(("id-c".into(), t2.into()));
+        assert_eq!(stored(&a), want2);
+        let state_blob = |s: &Store| {
+            read_blob(
+                &s.conn,
+                "lifecycle_state",
+                "SELECT id FROM lifecycle_state WHERE project = ?1",
+                params!["p"],
+            )
+            .unwrap()
+            .unwrap()
+        };
+        assert_eq!(state_blob(&a), state_blob(&c));
+        // Another handle records a run after the state was encoded ahead:
+        // it is encoded again from the state under the lock, and merges.
+        let u3 = new(&["id-d"], Severity::Low);
+        let stale = a.encode_state_ahead(&empty_run(t3).meta, &u3).unwrap();
+        record(&mut b, t3, &new(&["id-e"], Severity::High), None);
+        record(&mut a, t3, &u3, Some(stale));
+        let mut want3 = want2.clone();
+        want3.push(("id-e".into(), t3.into()));
+        want3.push(("id-d".into(), t3.into()));
+        assert_eq!(stored(&a), want3);
+        assert_eq!(a.verify_chain().unwrap(), Ok(4));
     }
 
     #[test]
