@@ -716,6 +716,52 @@ fn two_concurrent_decides_on_one_store_both_succeed() {
 }
 
 #[test]
+fn concurrent_decides_of_one_project_keep_each_others_issues() {
+    // Two runs of one project and branch recorded at once, each with issues
+    // of its own: whichever commits second merges with the first (the
+    // lifecycle state it encoded ahead is stale then), so a third run that
+    // finds nothing finds all six fixed.
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.sarif");
+    std::fs::write(
+        &empty,
+        r#"{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "semgrep"}}, "results": []}]}"#,
+    )
+    .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("fixops");
+    for round in 0..3 {
+        let db = dir.path().join(format!("s{round}.db"));
+        let decide = |input: &std::path::Path| {
+            std::process::Command::new(&bin)
+                .arg("--db")
+                .arg(&db)
+                .args(["--project", "test/shop", "decide"])
+                .arg(input)
+                .args(["--format", "json"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (
+            decide(&fixture("example/scan.sarif")),
+            decide(&fixture("drift/v1.sarif")),
+        );
+        for out in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
+            assert!(
+                matches!(out.status.code(), Some(1 | 3)),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let out = decide(&empty).wait_with_output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["counts"]["by_lifecycle"]["fixed"], 6, "round {round}");
+        assert_eq!(run_count(&db), 3);
+    }
+}
+
+#[test]
 fn attestations_are_unwrapped() {
     use base64::Engine;
     let dir = tempfile::tempdir().unwrap();
