@@ -62,27 +62,81 @@ pub fn write_verdict(
 /// first `limit` of them and how many there are in all. Linear in the
 /// number of findings: only the shown ones are sorted.
 pub fn ranked(v: &Verdict, limit: usize) -> (Vec<crate::verdict::FindingVerdict<'_>>, usize) {
-    let key = |i: usize| {
-        let o = &v.outcomes[i];
-        let f = &v.run_findings[i];
-        (o.decision, f.severity, f.score.unwrap_or(-1.0))
-    };
-    let order = |a: &usize, b: &usize| {
-        let (da, sa, xa) = key(*a);
-        let (db, sb, xb) = key(*b);
-        db.cmp(&da)
-            .then(sb.cmp(&sa))
-            .then(xb.total_cmp(&xa))
-            .then(a.cmp(b))
-    };
+    // Each finding's key is read once, in order, into a compact list that
+    // is then ranked (not read again at each comparison, from findings
+    // hundreds of bytes apart).
+    type Key = (crate::verdict::Decision, crate::model::Severity, f64, usize);
     let n = v.outcomes.len().min(v.run_findings.len());
-    let mut idx: Vec<usize> = (0..n).collect();
+    let mut keys: Vec<Key> = (v.outcomes.iter().zip(v.run_findings.iter()))
+        .enumerate()
+        .map(|(i, (o, f))| (o.decision, f.severity, f.score.unwrap_or(-1.0), i))
+        .collect();
+    let order = |a: &Key, b: &Key| {
+        b.0.cmp(&a.0)
+            .then(b.1.cmp(&a.1))
+            .then(b.2.total_cmp(&a.2))
+            .then(a.3.cmp(&b.3))
+    };
     if limit < n {
         if limit > 0 {
-            idx.select_nth_unstable_by(limit - 1, order);
+            keys.select_nth_unstable_by(limit - 1, order);
         }
-        idx.truncate(limit);
+        keys.truncate(limit);
     }
-    idx.sort_unstable_by(order);
-    (idx.into_iter().filter_map(|i| v.finding(i)).collect(), n)
+    keys.sort_unstable_by(order);
+    (keys.into_iter().filter_map(|k| v.finding(k.3)).collect(), n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_rank_by_decision_severity_score_then_position() {
+        let specs = ["scan.sarif", "sbom.cdx.json"].map(|f| crate::ingest::InputSpec {
+            path: format!("{}/fixtures/example/{f}", env!("CARGO_MANIFEST_DIR")).into(),
+            role: None,
+        });
+        let mut run = crate::run::Run::assemble(
+            crate::run::RunMeta {
+                project: "acme/shop".into(),
+                branch: None,
+                time: "2026-11-21T00:00:00Z".into(),
+                command: "decide".into(),
+            },
+            crate::ingest::ingest_all(&specs).unwrap(),
+        );
+        let mut policy = crate::policy::Policy::load(&crate::policy::PolicyConfig {
+            builtin: true,
+            paths: vec![],
+        })
+        .unwrap();
+        let gate = crate::gate::Options::default();
+        let v = crate::gate::decide(&mut run, Default::default(), &mut policy, &gate)
+            .unwrap()
+            .verdict;
+        let n = v.outcomes.len();
+        assert!(n >= 5, "{n}");
+        // Every finding compared with every other, by the same rule.
+        let mut want: Vec<usize> = (0..n).collect();
+        want.sort_by(|&a, &b| {
+            let (fa, fb) = (&v.run_findings[a], &v.run_findings[b]);
+            (v.outcomes[b].decision.cmp(&v.outcomes[a].decision))
+                .then(fb.severity.cmp(&fa.severity))
+                .then(
+                    fb.score
+                        .unwrap_or(-1.0)
+                        .total_cmp(&fa.score.unwrap_or(-1.0)),
+                )
+                .then(a.cmp(&b))
+        });
+        // Not the order of the run itself, or the test would show nothing.
+        assert_ne!(want, (0..n).collect::<Vec<_>>());
+        for limit in 0..=n + 1 {
+            let (top, total) = ranked(&v, limit);
+            let got: Vec<usize> = top.iter().map(|f| f.index).collect();
+            assert_eq!(got, want[..limit.min(n)], "limit {limit}");
+            assert_eq!(total, n);
+        }
+    }
 }
