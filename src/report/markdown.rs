@@ -103,28 +103,7 @@ mod tests {
 
     #[test]
     fn a_template_sees_the_lists_it_names() {
-        let specs = [crate::ingest::InputSpec {
-            path: concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/example/scan.sarif").into(),
-            role: None,
-        }];
-        let mut run = crate::run::Run::assemble(
-            crate::run::RunMeta {
-                project: "acme/shop".into(),
-                branch: None,
-                time: "2026-11-21T00:00:00Z".into(),
-                command: "decide".into(),
-            },
-            crate::ingest::ingest_all(&specs).unwrap(),
-        );
-        let mut policy = crate::policy::Policy::load(&crate::policy::PolicyConfig {
-            builtin: true,
-            paths: vec![],
-        })
-        .unwrap();
-        let gate = crate::gate::Options::default();
-        let mut v = crate::gate::decide(&mut run, Default::default(), &mut policy, &gate)
-            .unwrap()
-            .verdict;
+        let mut v = super::super::tests::example_verdict(&["scan.sarif"]);
         let out = |v: &Verdict, src: &str| {
             let opts = Options {
                 limit: 5,

@@ -91,12 +91,15 @@ pub fn ranked(v: &Verdict, limit: usize) -> (Vec<crate::verdict::FindingVerdict<
 mod tests {
     use super::*;
 
-    #[test]
-    fn findings_rank_by_decision_severity_score_then_position() {
-        let specs = ["scan.sarif", "sbom.cdx.json"].map(|f| crate::ingest::InputSpec {
-            path: format!("{}/fixtures/example/{f}", env!("CARGO_MANIFEST_DIR")).into(),
-            role: None,
-        });
+    /// The verdict of the built-in policy on files of `fixtures/example`.
+    pub(crate) fn example_verdict(files: &[&str]) -> Verdict {
+        let specs: Vec<_> = files
+            .iter()
+            .map(|f| crate::ingest::InputSpec {
+                path: format!("{}/fixtures/example/{f}", env!("CARGO_MANIFEST_DIR")).into(),
+                role: None,
+            })
+            .collect();
         let mut run = crate::run::Run::assemble(
             crate::run::RunMeta {
                 project: "acme/shop".into(),
@@ -112,9 +115,14 @@ mod tests {
         })
         .unwrap();
         let gate = crate::gate::Options::default();
-        let v = crate::gate::decide(&mut run, Default::default(), &mut policy, &gate)
+        crate::gate::decide(&mut run, Default::default(), &mut policy, &gate)
             .unwrap()
-            .verdict;
+            .verdict
+    }
+
+    #[test]
+    fn findings_rank_by_decision_severity_score_then_position() {
+        let v = example_verdict(&["scan.sarif", "sbom.cdx.json"]);
         let n = v.outcomes.len();
         assert!(n >= 5, "{n}");
         // Every finding compared with every other, by the same rule.
