@@ -1928,6 +1928,16 @@ trait StoredState {
     /// The state's JSON, as it is decompressed.
     fn source(&self) -> std::result::Result<Box<dyn std::io::Read + '_>, String>;
 
+    /// Whether the state's first block can be decompressed (and is not
+    /// empty: no stored state is). A size-prefixed block whose size spells
+    /// the frame magic cannot.
+    fn starts(&self) -> bool {
+        use std::io::Read;
+        let mut first = [0u8; 1];
+        self.source()
+            .is_ok_and(|mut src| matches!(src.read(&mut first), Ok(1)))
+    }
+
     /// Call `issue` for each stored issue and `fingerprint` for each
     /// fingerprint pair, in document order, with strings borrowed from the
     /// window they are read through.
@@ -2158,7 +2168,6 @@ fn state_row<'c>(
     project: &str,
     branch: &str,
 ) -> std::result::Result<Option<StateRow<'c>>, String> {
-    use std::io::Read;
     let id = conn
         .query_row(
             "SELECT id FROM lifecycle_state WHERE project = ?1 AND branch = ?2",
@@ -2171,11 +2180,7 @@ fn state_row<'c>(
         return Ok(None);
     };
     let row = StateRow { conn, id };
-    let mut first = [0u8; 1];
-    let starts = row
-        .source()
-        .is_ok_and(|mut src| matches!(src.read(&mut first), Ok(1)));
-    Ok(starts.then_some(row))
+    Ok(row.starts().then_some(row))
 }
 
 /// A stored state as [`state_row`] finds it, else read whole.
@@ -2226,21 +2231,13 @@ fn read_state(
     match blob {
         // A frame is kept as it is stored, unless its first block cannot be
         // decompressed (a size-prefixed block whose size spells the magic).
-        Some(b) if b.starts_with(&LZ4_FRAME_MAGIC) && frame_starts(&b) => Ok(StateBytes::Frame(b)),
+        Some(b) if b.starts_with(&LZ4_FRAME_MAGIC) => match StateBytes::Frame(b) {
+            f if f.starts() => Ok(f),
+            StateBytes::Frame(b) | StateBytes::Json(b) => Ok(StateBytes::Json(unpack(&b)?)),
+        },
         Some(b) => Ok(StateBytes::Json(unpack(&b)?)),
         None => Ok(StateBytes::Json(Vec::new())),
     }
-}
-
-/// Whether the first block of an LZ4 frame can be decompressed (and is not
-/// empty: no state is).
-fn frame_starts(frame: &[u8]) -> bool {
-    use std::io::Read;
-    let mut first = [0u8; 1];
-    matches!(
-        lz4_flex::frame::FrameDecoder::new(frame).read(&mut first),
-        Ok(1)
-    )
 }
 
 /// The stored lifecycle state with a run's delta applied, encoded. Streamed
@@ -3486,7 +3483,7 @@ mod tests {
                 },
             )
             .unwrap();
-        assert!(frame.starts_with(&LZ4_FRAME_MAGIC) && frame_starts(&frame));
+        assert!(frame.starts_with(&LZ4_FRAME_MAGIC) && StateBytes::Frame(frame.clone()).starts());
         let framed = StateBytes::Frame(frame.clone());
         let st = framed.parse("p").unwrap();
         assert_eq!(st.issues.len(), 10000);
@@ -3513,7 +3510,7 @@ mod tests {
             assert!(err.contains("lifecycle state of p is corrupt"), "{err}");
         }
         // What only looks like a frame is not read as one.
-        assert!(!frame_starts(&LZ4_FRAME_MAGIC));
+        assert!(!StateBytes::Frame(LZ4_FRAME_MAGIC.to_vec()).starts());
     }
 
     #[test]
