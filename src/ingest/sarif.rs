@@ -1215,6 +1215,10 @@ struct Pending {
     /// Locations that need `artifacts` or `originalUriBaseIds`:
     /// (related?, position, `uriBaseId`, artifact index).
     uri_refs: Vec<(bool, usize, Option<Sym>, Option<i64>)>,
+    /// The primary location's identity path, when it was resolved as it
+    /// was read (see [`push_location`]) and the finding needs an identity
+    /// of its own.
+    identity_path: Option<Sym>,
     extra: Option<Box<Extra>>,
 }
 
@@ -1271,9 +1275,12 @@ struct MessageById {
 struct Resolved(crate::model::FastMap<(usize, usize), (Sym, Sym)>);
 
 impl Resolved {
+    fn addr(s: &Sym) -> usize {
+        Arc::as_ptr(s) as *const u8 as usize
+    }
+
     fn key(uri: &Sym, base: Option<&Sym>) -> (usize, usize) {
-        let addr = |s: &Sym| Arc::as_ptr(s) as *const u8 as usize;
-        (addr(uri), base.map_or(0, addr))
+        (Self::addr(uri), base.map_or(0, Self::addr))
     }
 }
 
@@ -1401,10 +1408,12 @@ impl RunCtx {
         b.results += 1;
         let number = self.results;
         self.results += 1;
-        let (mut finding, pending) = convert_result(raw, number, self.index, b);
+        // Until the run's tool is read, findings point at the one empty tool.
+        let tool = self.tool.as_ref().unwrap_or(&b.no_tool).clone();
+        let (mut finding, pending) =
+            convert_result(raw, tool, number, self.index, &self.resolved, b);
         match &self.tool {
-            Some(tool) if self.ready_for(&pending) => {
-                finding.tool = tool.clone();
+            Some(_) if self.ready_for(&pending) => {
                 let mut resolved = std::mem::take(&mut self.resolved);
                 self.complete(&mut finding, pending, self.sca_tool, b, &mut resolved);
                 self.resolved = resolved;
@@ -1446,8 +1455,10 @@ impl RunCtx {
 
 fn convert_result(
     mut raw: RawResult<'_>,
+    tool: Arc<Tool>,
     number: usize,
     run: usize,
+    resolved: &Resolved,
     b: &mut Builder,
 ) -> (Finding, Pending) {
     let mut p = Pending {
@@ -1524,18 +1535,25 @@ fn convert_result(
     // Exact capacities: a vector grown by `push` holds room for four
     // locations, and most results have one.
     let mut locations = Vec::with_capacity(raw.locations.as_ref().map_or(0, Vec::len));
+    let own_identity = pre.producer.is_none() || rule_id.is_none();
+    let mut at_loc = LocationCtx {
+        p: &mut p,
+        names: &mut b.names,
+        resolved,
+        own_identity,
+    };
     for l in raw.locations.into_iter().flatten() {
-        push_location(l, false, &mut locations, &mut p, &mut b.names);
+        push_location(l, false, &mut locations, &mut at_loc);
     }
     let mut related = Vec::with_capacity(raw.related_locations.as_ref().map_or(0, Vec::len));
     for l in raw.related_locations.into_iter().flatten() {
-        push_location(l, true, &mut related, &mut p, &mut b.names);
+        push_location(l, true, &mut related, &mut at_loc);
     }
 
     let producer_fingerprints = crate::model::ProducerFingerprints::from_sorted(
         pre.fingerprints
             .into_iter()
-            .map(|(k, v)| (b.names.sym(&k), v))
+            .map(|(k, v)| (b.names.sym_small(&k), v))
             .collect(),
     );
 
@@ -1600,16 +1618,16 @@ fn convert_result(
 
     let producer = pre.producer.filter(|_| rule_id.is_some());
     let finding = Finding {
-        // Replaced by the run's tool once it is read; until then every
-        // finding points at the one empty tool.
-        tool: b.no_tool.clone(),
+        tool,
         rule_id,
-        // The result's own tags until its rule's are merged in.
-        meta: crate::model::RuleMeta {
-            tags: tags.into(),
-            ..Default::default()
-        }
-        .shared(),
+        // The result's own tags until its rule's are merged in (an empty
+        // list is no allocation).
+        meta: (!tags.is_empty()).then(|| {
+            Arc::new(crate::model::RuleMeta {
+                tags: tags.into(),
+                ..Default::default()
+            })
+        }),
         kind,
         level: Level::Warning,
         severity: Severity::Unknown,
@@ -1636,27 +1654,60 @@ fn convert_result(
         code_flows: raw
             .code_flows
             .map_or(0, |c| u32::try_from(c.len()).unwrap_or(u32::MAX)),
-        cwes: cwes.into(),
+        cwes: if cwes.is_empty() {
+            crate::model::Syms::default()
+        } else {
+            cwes.into()
+        },
         vulnerability: None,
         properties: properties.map(String::into_boxed_str),
     };
     (finding, p)
 }
 
-fn push_location(
-    l: RawLocation<'_>,
-    related: bool,
-    out: &mut Vec<Location>,
-    p: &mut Pending,
-    names: &mut Interner,
-) {
+/// What [`push_location`] reads and writes besides the location.
+struct LocationCtx<'c> {
+    p: &'c mut Pending,
+    names: &'c mut Interner,
+    /// The run's resolutions so far.
+    resolved: &'c Resolved,
+    /// Whether the finding needs an identity of its own.
+    own_identity: bool,
+}
+
+fn push_location(l: RawLocation<'_>, related: bool, out: &mut Vec<Location>, c: &mut LocationCtx) {
+    let (p, names) = (&mut *c.p, &mut *c.names);
     let mut loc = Location::default();
     if let Some(ph) = l.physical_location {
         if let Some(a) = ph.artifact_location {
-            loc.uri = a.uri.as_deref().map(|u| names.sym(u));
-            if a.uri_base_id.is_some() || (a.uri.is_none() && a.index.is_some()) {
-                let base = a.uri_base_id.as_deref().map(|s| names.sym(s));
-                p.uri_refs.push((related, out.len(), base, a.index));
+            let uri = a.uri.as_deref();
+            if a.uri_base_id.is_some() || (uri.is_none() && a.index.is_some()) {
+                // A `uri` + `uriBaseId` pair the run has resolved already
+                // resolves the same way: looked up by the addresses of the
+                // interned texts, no copy of them kept.
+                let early = uri.and_then(|u| {
+                    let u = Resolved::addr(names.sym_ref(u));
+                    let b = a
+                        .uri_base_id
+                        .as_deref()
+                        .map_or(0, |s| Resolved::addr(names.sym_ref(s)));
+                    c.resolved.0.get(&(u, b))
+                });
+                match early {
+                    Some((full, ident)) => {
+                        loc.uri = Some(full.clone());
+                        if c.own_identity && !related && out.is_empty() {
+                            p.identity_path = Some(ident.clone());
+                        }
+                    }
+                    None => {
+                        loc.uri = uri.map(|u| names.sym(u));
+                        let base = a.uri_base_id.as_deref().map(|s| names.sym_small(s));
+                        p.uri_refs.push((related, out.len(), base, a.index));
+                    }
+                }
+            } else {
+                loc.uri = uri.map(|u| names.sym(u));
             }
         }
         if let Some(r) = ph.region {
@@ -1813,7 +1864,7 @@ impl RunCtx {
     fn complete(
         &self,
         f: &mut Finding,
-        p: Pending,
+        mut p: Pending,
         sca_tool: bool,
         b: &mut Builder,
         resolved: &mut Resolved,
@@ -1847,7 +1898,7 @@ impl RunCtx {
         // The primary location's identity path, for an identity of our own
         // (not needed when the producer's fingerprints gave one).
         let own_identity = f.fingerprint.source != FingerprintSource::Producer;
-        let mut identity_path: Option<Sym> = None;
+        let mut identity_path: Option<Sym> = p.identity_path.take();
         for (related, pos, base, index) in &p.uri_refs {
             let list = if *related {
                 &mut f.related_locations
@@ -2601,8 +2652,12 @@ mod tests {
         assert_eq!(uri(1), "file:///one/x.c");
         assert_eq!(uri(4), "file:///two/x.c");
         assert_eq!(uri(5), "file:///two/x.c");
-        // Same identity path (the part below the absolute base) in both runs.
-        assert_eq!(d.findings[0].fingerprint, d.findings[1].fingerprint);
+        // Same identity path (the part below the absolute base) in both
+        // runs, for the result that resolved it and for the one that found
+        // it resolved already.
+        for i in [1, 4, 5] {
+            assert_eq!(d.findings[0].fingerprint, d.findings[i].fingerprint, "{i}");
+        }
         // The cyclic chain warns once per result that uses it, in each run.
         let cycles: Vec<&String> = d
             .warnings
