@@ -514,6 +514,153 @@ struct RawLocation<'a> {
     logical_locations: Option<Vec<RawLogical<'a>>>,
 }
 
+/// A list read in place while it has one item (a result's locations): no
+/// allocation, which would be freed on the thread that builds findings,
+/// not on the one that parsed them.
+enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    fn len(&self) -> usize {
+        match self {
+            OneOrMany::One(_) => 1,
+            OneOrMany::Many(v) => v.len(),
+        }
+    }
+}
+
+impl<T> IntoIterator for OneOrMany<T> {
+    type Item = T;
+    type IntoIter = std::iter::Chain<std::option::IntoIter<T>, std::vec::IntoIter<T>>;
+    fn into_iter(self) -> Self::IntoIter {
+        match self {
+            OneOrMany::One(x) => Some(x).into_iter().chain(Vec::new()),
+            OneOrMany::Many(v) => None.into_iter().chain(v),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Items<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Items<T> {
+            type Value = OneOrMany<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<OneOrMany<T>, A::Error> {
+                let Some(first) = seq.next_element()? else {
+                    return Ok(OneOrMany::Many(Vec::new()));
+                };
+                let Some(second) = seq.next_element()? else {
+                    return Ok(OneOrMany::One(first));
+                };
+                let mut all = Vec::with_capacity(seq.size_hint().unwrap_or(0).saturating_add(2));
+                all.extend([first, second]);
+                while let Some(x) = seq.next_element()? {
+                    all.push(x);
+                }
+                Ok(OneOrMany::Many(all))
+            }
+        }
+        d.deserialize_seq(Items(std::marker::PhantomData))
+    }
+}
+
+/// Up to two items in place, more in a vector (a result's fingerprints:
+/// one or two nearly always), for the same reason as [`OneOrMany`].
+#[derive(Default)]
+enum Few<T> {
+    #[default]
+    Zero,
+    One(T),
+    Two([T; 2]),
+    Many(Vec<T>),
+}
+
+impl<T> Few<T> {
+    fn push(&mut self, x: T) {
+        *self = match std::mem::replace(self, Few::Zero) {
+            Few::Zero => Few::One(x),
+            Few::One(a) => Few::Two([a, x]),
+            Few::Two([a, b]) => Few::Many(vec![a, b, x]),
+            Few::Many(mut v) => {
+                v.push(x);
+                Few::Many(v)
+            }
+        };
+    }
+
+    fn as_slice(&self) -> &[T] {
+        match self {
+            Few::Zero => &[],
+            Few::One(x) => std::slice::from_ref(x),
+            Few::Two(xs) => xs,
+            Few::Many(v) => v,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [T] {
+        match self {
+            Few::Zero => &mut [],
+            Few::One(x) => std::slice::from_mut(x),
+            Few::Two(xs) => xs,
+            Few::Many(v) => v,
+        }
+    }
+
+    /// As [`Vec::dedup_by`]: of consecutive items that are `same`, the first
+    /// is kept.
+    fn dedup_by(&mut self, mut same: impl FnMut(&mut T, &mut T) -> bool) {
+        *self = match std::mem::replace(self, Few::Zero) {
+            Few::Two([mut a, mut b]) => {
+                if same(&mut b, &mut a) {
+                    Few::One(a)
+                } else {
+                    Few::Two([a, b])
+                }
+            }
+            Few::Many(mut v) => {
+                v.dedup_by(same);
+                Few::Many(v)
+            }
+            other => other,
+        };
+    }
+}
+
+impl<T> FromIterator<T> for Few<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(items: I) -> Self {
+        let mut few = Few::Zero;
+        for x in items {
+            few.push(x);
+        }
+        few
+    }
+}
+
+impl<T> IntoIterator for Few<T> {
+    type Item = T;
+    type IntoIter = std::iter::Chain<
+        std::iter::Flatten<std::array::IntoIter<Option<T>, 2>>,
+        std::vec::IntoIter<T>,
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        let (inline, more) = match self {
+            Few::Zero => ([None, None], Vec::new()),
+            Few::One(a) => ([Some(a), None], Vec::new()),
+            Few::Two([a, b]) => ([Some(a), Some(b)], Vec::new()),
+            Few::Many(v) => ([None, None], v),
+        };
+        inline.into_iter().flatten().chain(more)
+    }
+}
+
 #[derive(Deserialize)]
 struct RawSuppression<'a> {
     #[serde(borrow)]
@@ -546,7 +693,10 @@ struct RawResult<'a> {
     #[serde(borrow)]
     message: Option<RawMessage<'a>>,
     #[serde(borrow)]
-    locations: Option<Vec<RawLocation<'a>>>,
+    /// The first location in place: results nearly always have one, and a
+    /// vector allocated where results are parsed is freed where they are
+    /// built, on another thread.
+    locations: Option<OneOrMany<RawLocation<'a>>>,
     #[serde(borrow)]
     related_locations: Option<Vec<RawLocation<'a>>>,
     #[serde(borrow)]
@@ -566,23 +716,26 @@ struct RawResult<'a> {
     #[serde(borrow)]
     properties: Option<&'a RawValue>,
     /// What the parsing thread prepared (see [`RawResult::prepare`]).
+    /// Held in place, not boxed: a box allocated where results are parsed
+    /// and freed where they are built is a free across threads per result,
+    /// which the parsing thread pays for again when it collects them.
     #[serde(skip)]
-    pre: Option<Box<Prepared<'a>>>,
+    pre: Option<Prepared<'a>>,
 }
 
 /// What the parsing thread prepares of a result: the parts that need
 /// nothing but the result itself.
 #[derive(Default)]
 struct Prepared<'a> {
-    /// What the property bag says.
-    props: PropInfo,
+    /// What the property bag says, when it says anything.
+    props: Option<Box<PropInfo>>,
     /// The property bag's compact text.
     properties: Option<String>,
     /// The message when the result gives its text (arguments substituted).
     message: Option<String>,
     /// `fingerprints`, then `partialFingerprints`, sorted by key (the
     /// first of equal keys kept), their values owned.
-    fingerprints: Vec<(Txt<'a>, Box<str>)>,
+    fingerprints: Few<(Txt<'a>, Box<str>)>,
     /// The identity from those fingerprints, when the result names its
     /// rule (by `ruleId`, else `rule.id`): that rule id stays the finding's.
     producer: Option<Sym>,
@@ -615,7 +768,7 @@ impl RawResult<'_> {
         // parses, they fill the room that the results it parsed leave once
         // built (owned where findings are built, 200k results peaked ~8 MB
         // higher).
-        let mut fingerprints: Vec<(Txt<'_>, Box<str>)> = self
+        let mut fingerprints: Few<(Txt<'_>, Box<str>)> = self
             .fingerprints
             .take()
             .into_iter()
@@ -629,20 +782,25 @@ impl RawResult<'_> {
             .map(|(k, v)| (k, Box::from(&*v)))
             .collect();
         // Stable sort keeps the first of equal keys first; dedup keeps it.
-        fingerprints.sort_by(|a, b| a.0.cmp(&b.0));
+        fingerprints.as_mut_slice().sort_by(|a, b| a.0.cmp(&b.0));
         fingerprints.dedup_by(|later, earlier| later.0 == earlier.0);
         let rule =
             (self.rule_id.as_deref()).or_else(|| self.rule.as_ref().and_then(|r| r.id.as_deref()));
-        let producer = rule.filter(|_| !fingerprints.is_empty()).map(|rule| {
-            Fingerprint::producer_digest(Some(rule), fingerprints.iter().map(|(k, v)| (&**k, &**v)))
-        });
-        self.pre = Some(Box::new(Prepared {
-            props,
+        let producer = rule
+            .filter(|_| !fingerprints.as_slice().is_empty())
+            .map(|rule| {
+                Fingerprint::producer_digest(
+                    Some(rule),
+                    fingerprints.as_slice().iter().map(|(k, v)| (&**k, &**v)),
+                )
+            });
+        self.pre = Some(Prepared {
+            props: (props != PropInfo::default()).then(|| Box::new(props)),
             properties,
             message,
             fingerprints,
             producer,
-        }));
+        });
     }
 }
 
@@ -1513,7 +1671,7 @@ fn convert_result(
     if raw.pre.is_none() {
         raw.prepare();
     }
-    let pre = raw.pre.take().map(|p| *p).unwrap_or_default();
+    let pre = raw.pre.take().unwrap_or_default();
     let message = pre.message.unwrap_or_default();
     // A message by id is completed with its rule's message strings.
     if let Some(m) = raw.message
@@ -1534,7 +1692,7 @@ fn convert_result(
 
     // Exact capacities: a vector grown by `push` holds room for four
     // locations, and most results have one.
-    let mut locations = Vec::with_capacity(raw.locations.as_ref().map_or(0, Vec::len));
+    let mut locations = Vec::with_capacity(raw.locations.as_ref().map_or(0, OneOrMany::len));
     let own_identity = pre.producer.is_none() || rule_id.is_none();
     let mut at_loc = LocationCtx {
         p: &mut p,
@@ -1550,12 +1708,14 @@ fn convert_result(
         push_location(l, true, &mut related, &mut at_loc);
     }
 
-    let producer_fingerprints = crate::model::ProducerFingerprints::from_sorted(
+    // At its final size: the list becomes a boxed slice as it is.
+    let mut fingerprints = Vec::with_capacity(pre.fingerprints.as_slice().len());
+    fingerprints.extend(
         pre.fingerprints
             .into_iter()
-            .map(|(k, v)| (b.names.sym_small(&k), v))
-            .collect(),
+            .map(|(k, v)| (b.names.sym_small(&k), v)),
     );
+    let producer_fingerprints = crate::model::ProducerFingerprints::from_sorted(fingerprints);
 
     let suppressions = raw
         .suppressions
@@ -1587,7 +1747,7 @@ fn convert_result(
         }
     }
 
-    let (props, properties) = (pre.props, pre.properties);
+    let (props, properties) = (pre.props.map(|p| *p).unwrap_or_default(), pre.properties);
     let mut cwes = Vec::new();
     let mut tags = Vec::new();
     for t in &props.tags {
@@ -2622,6 +2782,31 @@ mod tests {
             "{:?}",
             d.warnings
         );
+    }
+
+    #[test]
+    fn short_lists_in_place_keep_order_and_the_first_of_equal_items() {
+        for n in 0..6usize {
+            let few: Few<(usize, usize)> = (0..n).map(|i| (i / 2, i)).collect();
+            assert_eq!(few.as_slice().len(), n);
+            let mut few = few;
+            few.dedup_by(|later, earlier| later.0 == earlier.0);
+            let kept: Vec<(usize, usize)> = few.into_iter().collect();
+            let want: Vec<(usize, usize)> = (0..n).step_by(2).map(|i| (i / 2, i)).collect();
+            assert_eq!(kept, want, "{n}");
+        }
+        let mut few: Few<u8> = [3, 1, 2].into_iter().collect();
+        few.as_mut_slice().sort();
+        assert_eq!(few.into_iter().collect::<Vec<_>>(), [1, 2, 3]);
+
+        for (json, len) in [("[]", 0), ("[1]", 1), ("[1,2]", 2), ("[1,2,3]", 3)] {
+            let items: OneOrMany<u8> = serde_json::from_str(json).unwrap();
+            assert_eq!(items.len(), len);
+            let got: Vec<u8> = items.into_iter().collect();
+            assert_eq!(got, (1..=len as u8).collect::<Vec<_>>());
+        }
+        let e = serde_json::from_str::<OneOrMany<u8>>("{}").err().unwrap();
+        assert!(e.to_string().contains("expected a sequence"), "{e}");
     }
 
     #[test]
