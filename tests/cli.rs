@@ -717,10 +717,12 @@ fn two_concurrent_decides_on_one_store_both_succeed() {
 
 #[test]
 fn concurrent_decides_of_one_project_keep_each_others_issues() {
-    // Two runs of one project and branch recorded at once, each with issues
-    // of its own: whichever commits second merges with the first (the
-    // lifecycle state it encoded ahead is stale then), so a third run that
-    // finds nothing finds all six fixed.
+    // Two runs of one project and branch, each with issues of its own,
+    // that both read the history before either records: the test holds the
+    // store's write lock meanwhile (SQLite's busy timeout makes them wait).
+    // Whichever records second merges with the first (the lifecycle state
+    // it encoded ahead is stale then), so a third run that finds nothing
+    // finds all six fixed.
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty.sarif");
     std::fs::write(
@@ -729,7 +731,7 @@ fn concurrent_decides_of_one_project_keep_each_others_issues() {
     )
     .unwrap();
     let bin = assert_cmd::cargo::cargo_bin("fixops");
-    for round in 0..3 {
+    for round in 0..2 {
         let db = dir.path().join(format!("s{round}.db"));
         let decide = |input: &std::path::Path| {
             std::process::Command::new(&bin)
@@ -743,21 +745,32 @@ fn concurrent_decides_of_one_project_keep_each_others_issues() {
                 .spawn()
                 .unwrap()
         };
+        // The store exists, at the current schema, before the lock is
+        // taken: a first run that finds nothing.
+        let first = decide(&empty).wait_with_output().unwrap();
+        assert_eq!(first.status.code(), Some(0));
+        let lock = rusqlite::Connection::open(&db).unwrap();
+        lock.execute_batch("BEGIN IMMEDIATE").unwrap();
         let (a, b) = (
             decide(&fixture("example/scan.sarif")),
             decide(&fixture("drift/v1.sarif")),
         );
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        lock.execute_batch("COMMIT").unwrap();
         for out in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
             assert!(
                 matches!(out.status.code(), Some(1 | 3)),
                 "{}",
                 String::from_utf8_lossy(&out.stderr)
             );
+            // Neither saw the other's issues.
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(v["counts"]["by_lifecycle"]["fixed"], 0, "round {round}");
         }
         let out = decide(&empty).wait_with_output().unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["counts"]["by_lifecycle"]["fixed"], 6, "round {round}");
-        assert_eq!(run_count(&db), 3);
+        assert_eq!(run_count(&db), 4);
     }
 }
 

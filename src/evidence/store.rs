@@ -259,6 +259,16 @@ impl Store {
             path: path.clone(),
             message: format!("migration failed: {e}"),
         };
+        // A store already at this version is opened without the write
+        // lock: a reader (`runs`, `verify`) or a `decide` that has yet to
+        // record does not wait for another process's recording.
+        let current: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(err)?;
+        if current as usize == MIGRATIONS.len() {
+            return Ok(());
+        }
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
