@@ -341,7 +341,7 @@ fn main() {
          each fixops run alternates with a run of the borrowed floor, and its ratio is to the \
          fastest floor among those, so that a machine slower for a while slows both)\n"
     );
-    println!("| input | MB | step | seconds | peak MB | ×borrowed floor |");
+    println!("| input | MB | step | seconds | peak MiB | ×borrowed floor |");
     println!("|---|---:|---|---:|---:|---:|");
     let mut inputs: Vec<(String, PathBuf)> = sizes
         .iter()

@@ -62,7 +62,7 @@ impl Timings {
     }
 }
 
-/// Resident and peak resident memory of this process in MB (Linux only).
+/// Resident and peak resident memory of this process in MiB (Linux only).
 fn resident_mb() -> Option<(f64, f64)> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let field = |name: &str| -> Option<f64> {

@@ -332,7 +332,7 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
                 .memory
                 .iter()
                 .find(|(s, _, _)| s == stage)
-                .map(|(_, rss, peak)| format!("  rss {rss:>6.0} MB  peak {peak:>6.0} MB"))
+                .map(|(_, rss, peak)| format!("  rss {rss:>6.0} MiB  peak {peak:>6.0} MiB"))
                 .unwrap_or_default();
             eprintln!("fixops: timing: {stage:<24} {secs:>8.3} s{mem}");
         }
