@@ -40,47 +40,19 @@ pub(crate) fn place<T>(s: &[T]) -> [u64; 2] {
 
 /// Interns strings that repeat across findings: one [`Sym`] per distinct text.
 #[derive(Debug, Default)]
-pub struct Interner {
-    set: hashbrown::HashSet<Sym, foldhash::fast::RandomState>,
-    /// The last few texts asked of [`Interner::sym_small`], newest last.
-    hot: Vec<Sym>,
-}
-
-/// Texts [`Interner::sym_small`] compares before it hashes.
-const HOT: usize = 4;
+pub struct Interner(hashbrown::HashSet<Sym, foldhash::fast::RandomState>);
 
 impl Interner {
     /// The shared string equal to `s`.
     pub fn sym(&mut self, s: &str) -> Sym {
-        if let Some(x) = self.set.get(s) {
-            return x.clone();
-        }
-        let x: Sym = Arc::from(s);
-        self.set.insert(x.clone());
-        x
+        self.sym_ref(s).clone()
     }
 
     /// The shared string equal to `s`, borrowed: for a key by address
     /// where no clone is kept (a clone and its drop are two atomic
     /// updates, each waiting for the stores before it).
     pub fn sym_ref(&mut self, s: &str) -> &Sym {
-        self.set.get_or_insert_with(s, |s| Arc::from(s))
-    }
-
-    /// [`Interner::sym`] for a text of a small vocabulary met in almost
-    /// every result (fingerprint names, base ids): the last few such texts
-    /// are compared first, which spares hashing the text and probing the
-    /// table, whose entries a long read has pushed out of the cache.
-    pub fn sym_small(&mut self, s: &str) -> Sym {
-        if let Some(x) = self.hot.iter().find(|x| ***x == *s) {
-            return x.clone();
-        }
-        let x = self.sym(s);
-        if self.hot.len() == HOT {
-            self.hot.remove(0);
-        }
-        self.hot.push(x.clone());
-        x
+        self.0.get_or_insert_with(s, |s| Arc::from(s))
     }
 }
 

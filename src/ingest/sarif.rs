@@ -1713,7 +1713,7 @@ fn convert_result(
     fingerprints.extend(
         pre.fingerprints
             .into_iter()
-            .map(|(k, v)| (b.names.sym_small(&k), v)),
+            .map(|(k, v)| (b.names.sym(&k), v)),
     );
     let producer_fingerprints = crate::model::ProducerFingerprints::from_sorted(fingerprints);
 
@@ -1862,7 +1862,7 @@ fn push_location(l: RawLocation<'_>, related: bool, out: &mut Vec<Location>, c: 
                     }
                     None => {
                         loc.uri = uri.map(|u| names.sym(u));
-                        let base = a.uri_base_id.as_deref().map(|s| names.sym_small(s));
+                        let base = a.uri_base_id.as_deref().map(|s| names.sym(s));
                         p.uri_refs.push((related, out.len(), base, a.index));
                     }
                 }
