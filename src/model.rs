@@ -462,11 +462,23 @@ pub struct Finding {
 }
 
 /// A producer's fingerprints: `(key, value)` pairs sorted by key, keys
-/// unique. A sorted vector with shared keys instead of a map, because a
-/// 200k-result log carries one or two of these per result (boxed: they
-/// never grow after reading).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ProducerFingerprints(Box<[(Sym, Box<str>)]>);
+/// unique. A 200k-result log carries one or two of these per result, nearly
+/// always under the same keys: the list of keys is shared by the findings
+/// that use it, and the values are packed into one text (see
+/// [`ProducerFingerprints::pack`]), so a finding pays for one small box and
+/// one text rather than a vector and a text per value; one without any
+/// pays for a pointer.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct ProducerFingerprints(Option<Box<PackedPairs>>);
+
+#[derive(Clone, PartialEq, Eq)]
+struct PackedPairs {
+    /// Sorted, unique.
+    keys: Syms,
+    /// The values in key order, each written as its length in bytes
+    /// (decimal), `:`, then the value.
+    values: Box<str>,
+}
 
 impl ProducerFingerprints {
     /// From pairs; for a repeated key the first pair wins.
@@ -474,42 +486,90 @@ impl ProducerFingerprints {
         // Stable sort keeps the first of equal keys first; dedup keeps it.
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
         pairs.dedup_by(|later, earlier| later.0 == earlier.0);
-        ProducerFingerprints(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k, v.into_boxed_str()))
-                .collect(),
-        )
+        let values = Self::pack(pairs.iter().map(|(_, v)| v.as_str()));
+        Self::from_packed(pairs.into_iter().map(|(k, _)| k).collect(), values)
     }
 
-    /// From pairs already sorted by key, keys unique (as
-    /// [`ProducerFingerprints::from_pairs`] leaves them).
-    pub(crate) fn from_sorted(pairs: Vec<(Sym, Box<str>)>) -> Self {
-        debug_assert!(pairs.windows(2).all(|w| w[0].0 < w[1].0));
-        ProducerFingerprints(pairs.into_boxed_slice())
+    /// The values of pairs sorted by key, packed as the second argument of
+    /// [`ProducerFingerprints::from_packed`] takes them.
+    pub(crate) fn pack<'a>(values: impl Iterator<Item = &'a str> + Clone) -> Box<str> {
+        use std::fmt::Write;
+        let len: usize = values.clone().map(|v| v.len() + 1 + digits(v.len())).sum();
+        let mut out = String::with_capacity(len);
+        for v in values {
+            // Writing to a `String` does not fail.
+            let _ = write!(out, "{}:", v.len());
+            out.push_str(v);
+        }
+        out.into_boxed_str()
+    }
+
+    /// From keys sorted and unique (a list that findings with the same keys
+    /// may share) and their values as [`ProducerFingerprints::pack`] packs
+    /// them.
+    pub(crate) fn from_packed(keys: Syms, values: Box<str>) -> Self {
+        debug_assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        debug_assert_eq!(Values(&values).count(), keys.len());
+        if keys.is_empty() {
+            return ProducerFingerprints(None);
+        }
+        ProducerFingerprints(Some(Box::new(PackedPairs { keys, values })))
+    }
+
+    /// The keys, sorted.
+    pub(crate) fn keys(&self) -> &[Sym] {
+        self.0.as_ref().map_or(&[], |p| &p.keys)
     }
 
     /// The value for `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .binary_search_by(|(k, _)| (**k).cmp(key))
-            .ok()
-            .map(|i| &*self.0[i].1)
+        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
     /// Number of pairs.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.keys().len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.is_none()
     }
 
     /// The pairs, sorted by key.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
-        self.0.iter().map(|(k, v)| (&**k, &**v))
+        let (keys, values) = self
+            .0
+            .as_ref()
+            .map_or((&[][..], ""), |p| (&p.keys[..], &p.values[..]));
+        keys.iter().map(|k| &**k).zip(Values(values))
+    }
+}
+
+/// Decimal digits of `n`.
+fn digits(n: usize) -> usize {
+    n.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
+/// The values of a [`PackedPairs`] text, in order.
+#[derive(Clone)]
+struct Values<'a>(&'a str);
+
+impl<'a> Iterator for Values<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        // Only `pack` writes these texts: a length, `:`, that many bytes.
+        let (len, rest) = self.0.split_once(':')?;
+        let len: usize = len.parse().ok()?;
+        let value = rest.get(..len)?;
+        self.0 = &rest[len..];
+        Some(value)
+    }
+}
+
+impl fmt::Debug for ProducerFingerprints {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 
@@ -1093,6 +1153,34 @@ mod identity_tests {
         let q = parse_purl("pkg:npm/%40babel/core@7.0.0").unwrap();
         assert_eq!(q.namespace.as_deref(), Some("@babel"));
         assert!(parse_purl("not a purl").is_none());
+    }
+
+    #[test]
+    fn producer_fingerprints_keep_any_values_in_key_order() {
+        let values = ["", "12:ab", "ü:9", "x", &"9".repeat(1000)];
+        let keys = ["e", "d", "c", "b", "a"];
+        let pairs = keys
+            .iter()
+            .zip(values)
+            .map(|(k, v)| (Sym::from(*k), v.to_string()))
+            .collect();
+        let fp = ProducerFingerprints::from_pairs(pairs);
+        let want: Vec<(&str, &str)> = keys.iter().copied().zip(values).rev().collect();
+        assert_eq!(fp.iter().collect::<Vec<_>>(), want);
+        assert_eq!(fp.len(), 5);
+        assert_eq!(fp.get("d"), Some("12:ab"));
+        assert_eq!(fp.get("e"), Some(""));
+        assert_eq!(fp.get("f"), None);
+        let json = serde_json::to_string(&fp).unwrap();
+        assert!(json.starts_with(r#"{"a":"999"#) && json.ends_with(r#""d":"12:ab","e":""}"#));
+        assert_eq!(
+            serde_json::from_str::<ProducerFingerprints>(&json).unwrap(),
+            fp
+        );
+        let none = ProducerFingerprints::from_pairs(Vec::new());
+        assert!(none.is_empty() && none == ProducerFingerprints::default());
+        assert_eq!(none.iter().count(), 0);
+        assert_eq!(serde_json::to_string(&none).unwrap(), "{}");
     }
 
     #[test]

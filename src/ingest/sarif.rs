@@ -159,6 +159,9 @@ struct Builder {
     results: u64,
     rules: u64,
     names: Interner,
+    /// Lists of producer fingerprint keys, most recently used first (see
+    /// [`key_list`]).
+    fingerprint_keys: Vec<crate::model::Syms>,
     /// The tool of findings read before their run's tool.
     no_tool: Arc<Tool>,
 }
@@ -733,9 +736,11 @@ struct Prepared<'a> {
     properties: Option<String>,
     /// The message when the result gives its text (arguments substituted).
     message: Option<String>,
-    /// `fingerprints`, then `partialFingerprints`, sorted by key (the
-    /// first of equal keys kept), their values owned.
-    fingerprints: Few<(Txt<'a>, Box<str>)>,
+    /// The keys of `fingerprints`, then `partialFingerprints`, sorted (the
+    /// first of equal keys kept).
+    fingerprint_keys: Few<Txt<'a>>,
+    /// Their values, packed (see [`crate::model::ProducerFingerprints::pack`]).
+    fingerprint_values: Box<str>,
     /// The identity from those fingerprints, when the result names its
     /// rule (by `ruleId`, else `rule.id`): that rule id stays the finding's.
     producer: Option<Sym>,
@@ -764,11 +769,7 @@ impl RawResult<'_> {
                 .collect();
             Some(substitute(text, &args))
         });
-        // The values are owned here: allocated on the thread that
-        // parses, they fill the room that the results it parsed leave once
-        // built (owned where findings are built, 200k results peaked ~8 MB
-        // higher).
-        let mut fingerprints: Few<(Txt<'_>, Box<str>)> = self
+        let mut fingerprints: Few<(Txt<'_>, Txt<'_>)> = self
             .fingerprints
             .take()
             .into_iter()
@@ -779,7 +780,6 @@ impl RawResult<'_> {
                     .into_iter()
                     .flat_map(|p| p.0),
             )
-            .map(|(k, v)| (k, Box::from(&*v)))
             .collect();
         // Stable sort keeps the first of equal keys first; dedup keeps it.
         fingerprints.as_mut_slice().sort_by(|a, b| a.0.cmp(&b.0));
@@ -794,11 +794,19 @@ impl RawResult<'_> {
                     fingerprints.as_slice().iter().map(|(k, v)| (&**k, &**v)),
                 )
             });
+        // The packed values are made here: allocated on the thread that
+        // parses, they fill the room that the results it parsed leave once
+        // built (made where findings are built, 200k results peaked ~8 MB
+        // higher).
+        let fingerprint_values = crate::model::ProducerFingerprints::pack(
+            fingerprints.as_slice().iter().map(|(_, v)| &**v),
+        );
         self.pre = Some(Prepared {
             props: (props != PropInfo::default()).then(|| Box::new(props)),
             properties,
             message,
-            fingerprints,
+            fingerprint_keys: fingerprints.into_iter().map(|(k, _)| k).collect(),
+            fingerprint_values,
             producer,
         });
     }
@@ -1708,14 +1716,14 @@ fn convert_result(
         push_location(l, true, &mut related, &mut at_loc);
     }
 
-    // At its final size: the list becomes a boxed slice as it is.
-    let mut fingerprints = Vec::with_capacity(pre.fingerprints.as_slice().len());
-    fingerprints.extend(
-        pre.fingerprints
-            .into_iter()
-            .map(|(k, v)| (b.names.sym(&k), v)),
+    let producer_fingerprints = crate::model::ProducerFingerprints::from_packed(
+        key_list(
+            &mut b.fingerprint_keys,
+            &mut b.names,
+            pre.fingerprint_keys.as_slice(),
+        ),
+        pre.fingerprint_values,
     );
-    let producer_fingerprints = crate::model::ProducerFingerprints::from_sorted(fingerprints);
 
     let suppressions = raw
         .suppressions
@@ -2647,6 +2655,36 @@ fn vulnerability(
 // Identity
 // ---------------------------------------------------------------------------
 
+/// Most lists of fingerprint keys a log's findings share (a log's results
+/// nearly all use one or two).
+const SHARED_KEY_LISTS: usize = 8;
+
+/// The list of these producer fingerprint keys (sorted, unique): one that
+/// earlier findings use when it has the same keys, else a new one, kept in
+/// `lists` for the findings after while there is room.
+fn key_list(
+    lists: &mut Vec<crate::model::Syms>,
+    names: &mut Interner,
+    keys: &[Txt<'_>],
+) -> crate::model::Syms {
+    if keys.is_empty() {
+        return crate::model::Syms::default();
+    }
+    let same = |l: &crate::model::Syms| {
+        l.len() == keys.len() && l.iter().zip(keys).all(|(a, b)| **a == **b)
+    };
+    if let Some(i) = lists.iter().position(same) {
+        lists[..=i].rotate_right(1);
+        return lists[0].clone();
+    }
+    let list: crate::model::Syms = keys.iter().map(|k| names.sym(k)).collect();
+    if lists.len() == SHARED_KEY_LISTS {
+        lists.pop();
+    }
+    lists.insert(0, list.clone());
+    list
+}
+
 /// A finding's fingerprint (decision model §1): the producer's fingerprints
 /// when given; for SCA, vulnerability + package + version; otherwise rule
 /// identity + path + [`message_basis`].
@@ -3043,6 +3081,41 @@ mod tests {
             f.fingerprint,
             Fingerprint::from_producer(Some("R"), &f.producer_fingerprints)
         );
+    }
+
+    #[test]
+    fn findings_with_the_same_fingerprint_keys_share_one_list_of_them() {
+        let result = |keys: &str| {
+            format!(
+                r#"{{"ruleId": "R", "message": {{"text": "m"}}, "partialFingerprints": {keys}}}"#
+            )
+        };
+        let results = [
+            result(r#"{"b": "1", "a": "2"}"#),
+            result(r#"{"a": "3", "b": "4"}"#),
+            result(r#"{"a": "5"}"#),
+            result(r#"{"b": "6", "a": "7"}"#),
+            result("{}"),
+        ];
+        let d = read(&log(&format!(
+            r#"{{"tool": {{"driver": {{"name": "T"}}}}, "results": [{}]}}"#,
+            results.join(",")
+        )));
+        let fps: Vec<_> = d
+            .findings
+            .iter()
+            .map(|f| &f.producer_fingerprints)
+            .collect();
+        let keys = |i: usize| fps[i].keys().as_ptr();
+        assert_eq!(keys(0), keys(1));
+        assert_eq!(keys(0), keys(3));
+        assert_ne!(keys(0), keys(2));
+        let pairs = |i: usize| fps[i].iter().collect::<Vec<_>>();
+        assert_eq!(pairs(0), [("a", "2"), ("b", "1")]);
+        assert_eq!(pairs(1), [("a", "3"), ("b", "4")]);
+        assert_eq!(pairs(2), [("a", "5")]);
+        assert_eq!(pairs(3), [("a", "7"), ("b", "6")]);
+        assert!(fps[4].is_empty());
     }
 
     #[test]
