@@ -273,17 +273,62 @@ pub struct Carried {
 /// First seen by this run.
 const NOW: u32 = u32::MAX;
 
+/// An issue first seen now: `(identity, issue id, severity)`.
+pub type NewIssue = (Identity, IssueId, Severity);
+
 /// The store changes that record the lifecycle (applied with the run).
 #[derive(Debug, Clone, Default)]
 pub struct LifecycleUpdate {
-    /// `(identity, issue id, severity)` first seen now.
-    pub new: Vec<(Identity, IssueId, Severity)>,
+    /// `(identity, issue id, severity)` first seen now (until
+    /// [`LifecycleUpdate::shed_new`]; then see [`LifecycleUpdate::new_entries`]).
+    pub new: Vec<NewIssue>,
+    /// The issue (index into the correlation's issues, which the verdict's
+    /// keep) of each entry of `new`, as [`compare`] made them.
+    pub(crate) new_issues: Vec<u32>,
+    /// Whether `new` was dropped for `new_issues`.
+    pub(crate) new_shed: bool,
     /// Identities fixed before and seen again.
     pub reintroduced: Vec<Identity>,
     /// Identities fixed now, with days open.
     pub fixed: Vec<(String, String, Option<f64>)>,
     /// `(fingerprint, identity)` pairs not yet known.
     pub fingerprints: Vec<(Sym, Identity)>,
+}
+
+impl LifecycleUpdate {
+    /// Drop the entries of `new`, keeping which issues they are: the
+    /// verdict's issues hold the same identity, id and severity (see
+    /// [`LifecycleUpdate::new_entries`]). Once the next state is encoded
+    /// ahead, a first run of 200k issues need not keep 8 MB of copies while
+    /// its verdict is made and recorded. Only an update that [`compare`]
+    /// made can be shed; any other is left as it is.
+    pub fn shed_new(&mut self) {
+        if self.new_issues.len() == self.new.len() {
+            self.new = Vec::new();
+            self.new_shed = true;
+        }
+    }
+
+    /// The entries of `new`: as they are, or, once shed, from the issues
+    /// of the verdict made with this update.
+    pub fn new_entries<'a>(
+        &'a self,
+        issues: Option<&[crate::verdict::IssueVerdict]>,
+    ) -> std::result::Result<std::borrow::Cow<'a, [NewIssue]>, String> {
+        if !self.new_shed || self.new_issues.is_empty() {
+            return Ok(std::borrow::Cow::Borrowed(&self.new));
+        }
+        let missing = || "the lifecycle's new issues are not in the verdict recorded with it";
+        let issues = issues.ok_or_else(missing)?;
+        self.new_issues
+            .iter()
+            .map(|&k| {
+                let is = issues.get(k as usize).ok_or_else(missing)?;
+                Ok((is.identity.clone(), is.id, is.severity))
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map(std::borrow::Cow::Owned)
+    }
 }
 
 /// Lifecycle of a run.
@@ -353,6 +398,7 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
     // Every issue is new on a first run: reserve for all of them rather
     // than regrow and copy (capacity never written is never made resident).
     update.new.reserve(c.issues.len());
+    update.new_issues.reserve(c.issues.len());
     // Only needed to find the fixed issues, which only history can have.
     let track = h.known_len() > 0;
     let mut seen = Seen::default();
@@ -403,6 +449,7 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
                     _ => Status::New,
                 };
                 update.new.push((identity.clone(), is.id, is.severity));
+                update.new_issues.push(k as u32);
                 (status, None)
             }
         };

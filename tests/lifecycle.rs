@@ -63,7 +63,17 @@ fn decide(store: &mut Store, mut r: Run, new_only: bool) -> fixops::verdict::Ver
         ..Default::default()
     };
     let d = gate::decide(&mut r, history, &mut policy, &opts).unwrap();
-    store.record(&r, Some(&d.verdict), Some(&d.update)).unwrap();
+    // Recorded from an update whose new issues were shed: they are read
+    // back from the verdict's issues, the same as the update held them.
+    let mut update = d.update.clone();
+    update.shed_new();
+    assert!(update.new.is_empty());
+    let issues = Some(&d.verdict.issues[..]);
+    assert_eq!(update.new_entries(issues).unwrap()[..], d.update.new[..]);
+    if !d.update.new.is_empty() {
+        assert!(update.new_entries(None).is_err());
+    }
+    store.record(&r, Some(&d.verdict), Some(&update)).unwrap();
     d.verdict
 }
 

@@ -261,6 +261,13 @@ pub fn run(ctx: &Context, args: &DecideArgs) -> Result<u8> {
         Some(Ok((s, update, encoded))) => {
             store = Some(s);
             decided.update = update;
+            // What is encoded need not be kept twice while the run is
+            // recorded: should the store change before, the new issues are
+            // read from the verdict. (Dropped here, on the thread that made
+            // them, whose next allocations can take their room.)
+            if encoded.is_ok() {
+                decided.update.shed_new();
+            }
             encoded.ok()
         }
         Some(Err(_)) => anyhow::bail!(fixops::error::Error::Store {

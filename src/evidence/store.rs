@@ -362,8 +362,10 @@ impl Store {
             .filter(|a| a.after == prev)
             .map(|a| a.data);
         let state = match lifecycle {
-            Some(_) if ahead.is_none() => {
-                Some(read_state(&tx, &m.project, branch).map_err(&failed)?)
+            Some(u) if ahead.is_none() => {
+                let issues = verdict.map(|v| &v.issues[..]);
+                let new = u.new_entries(issues).map_err(&failed)?;
+                Some((read_state(&tx, &m.project, branch).map_err(&failed)?, new))
             }
             _ => None,
         };
@@ -396,9 +398,9 @@ impl Store {
             // findings are written, each into a temporary file beside the
             // store until it is written in turn.
             let db = path.as_path();
-            let next_state = state.as_ref().zip(lifecycle).map(|(bytes, u)| {
+            let next_state = state.as_ref().zip(lifecycle).map(|((bytes, new), u)| {
                 Task::start(scope, "fixops-state", move || {
-                    encode_next_state(bytes, m, u, Packed::beside(db))
+                    encode_next_state(bytes, m, u, new, Packed::beside(db))
                 })
             });
             let issues = verdict.map(|v| {
@@ -2163,7 +2165,9 @@ impl Store {
         let after = last_hash(&tx).map_err(|e| err(e.to_string()))?;
         let branch = meta.branch.as_deref().unwrap_or("");
         let st = read_state_in_place(&tx, &meta.project, branch).map_err(err)?;
-        let data = encode_next_state(&st, meta, u, Packed::beside(&self.path)).map_err(err)?;
+        let new = u.new_entries(None).map_err(err)?;
+        let data =
+            encode_next_state(&st, meta, u, &new, Packed::beside(&self.path)).map_err(err)?;
         drop(st);
         tx.commit().map_err(|e| err(e.to_string()))?;
         Ok(StateAhead { data, after })
@@ -2258,6 +2262,7 @@ fn encode_next_state(
     st: &impl StoredState,
     meta: &crate::run::RunMeta,
     u: &crate::lifecycle::LifecycleUpdate,
+    new_entries: &[crate::lifecycle::NewIssue],
     out: Packed,
 ) -> std::result::Result<Packed, String> {
     use crate::model::FastSet;
@@ -2273,7 +2278,7 @@ fn encode_next_state(
     let mut scratch = String::new();
     let stored_any = !st.is_empty();
     let texts: Vec<String> = if stored_any {
-        u.new
+        new_entries
             .iter()
             .map(|(i, _, _)| i.text(&mut scratch).to_owned())
             .collect()
@@ -2300,13 +2305,8 @@ fn encode_next_state(
     // (One pointer per entry: for a first run of 200k issues the set is
     // 2 MB, not the 6 MB of a set of keys.)
     let mut added: FastSet<&crate::correlate::Identity> = FastSet::default();
-    added.reserve(u.new.len());
-    let new: Vec<&(
-        crate::correlate::Identity,
-        crate::correlate::IssueId,
-        crate::model::Severity,
-    )> = u
-        .new
+    added.reserve(new_entries.len());
+    let new: Vec<&crate::lifecycle::NewIssue> = new_entries
         .iter()
         .enumerate()
         .filter(|(k, (i, _, _))| {
