@@ -77,7 +77,6 @@ fn generate(n: usize) -> Run {
                         ..Default::default()
                     }]
                     .into(),
-                    related_locations: Box::default(),
                     producer_fingerprints: Default::default(),
                     fingerprint: Fingerprint::for_code(
                         &rule,
@@ -85,9 +84,7 @@ fn generate(n: usize) -> Run {
                         &format!("{line}:{c}"),
                         FingerprintSource::CodeWindow,
                     ),
-                    suppressions: Box::default(),
-                    baseline_state: None,
-                    code_flows: 0,
+                    extras: None,
                     cwes: vec![cwe.clone()].into(),
                     vulnerability: None,
                     properties: None,
@@ -121,12 +118,9 @@ fn generate(n: usize) -> Run {
                     score: Some(7.5),
                     message: Box::default(),
                     locations: Box::default(),
-                    related_locations: Box::default(),
                     producer_fingerprints: Default::default(),
                     fingerprint: Fingerprint::for_package(&id, purl, "1"),
-                    suppressions: Box::default(),
-                    baseline_state: None,
-                    code_flows: 0,
+                    extras: None,
                     cwes: Default::default(),
                     vulnerability: Some(Box::new(VulnerabilityRef {
                         id,

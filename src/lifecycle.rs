@@ -534,7 +534,7 @@ pub fn compare(run: &Run, c: &Correlation, h: &History) -> (Lifecycle, Lifecycle
 fn producer_state(run: &Run, members: &[u32]) -> Option<BaselineState> {
     let mut st = None;
     for &m in members {
-        let s = run.findings[m as usize].baseline_state?;
+        let s = run.findings[m as usize].baseline_state()?;
         match st {
             None => st = Some(s),
             Some(x) if x == s => {}

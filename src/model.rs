@@ -403,17 +403,17 @@ impl RuleMeta {
     }
 }
 
-/// One result from one tool.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One result from one tool. (Serialized with the fields of
+/// [`FindingExtras`] in their places among its own, see
+/// [`Finding::serialize`].)
+#[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     /// Producer (shared by every finding of a run).
     pub tool: std::sync::Arc<Tool>,
     /// Rule id (`ruleId`, or the rule found by `ruleIndex`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rule_id: Option<Sym>,
     /// Rule name, help URI and tags: one shared value per rule, not three
     /// fields in each of a log's 200k findings (see [`RuleMeta`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub meta: Option<std::sync::Arc<RuleMeta>>,
     /// SARIF kind.
     pub kind: ResultKind,
@@ -423,41 +423,30 @@ pub struct Finding {
     /// or the producer's severity word).
     pub severity: Severity,
     /// Numeric score on the 0–10 scale (`security-severity`, CVSS score).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
     /// Message text with arguments substituted (markdown when only that is
     /// given). Boxed slices here and below: a 200k-result run holds 200k of
     /// these, and none grows after reading.
     pub message: Box<str>,
     /// Primary locations; the first is the one shown.
-    #[serde(skip_serializing_if = "no_items", default)]
     pub locations: Box<[Location]>,
-    /// Related locations.
-    #[serde(skip_serializing_if = "no_items", default)]
-    pub related_locations: Box<[Location]>,
     /// Producer fingerprints (`fingerprints` and `partialFingerprints`, keys as given).
-    #[serde(skip_serializing_if = "ProducerFingerprints::is_empty", default)]
     pub producer_fingerprints: ProducerFingerprints,
     /// The identity fixops uses.
     pub fingerprint: Fingerprint,
-    /// Source suppressions.
-    #[serde(skip_serializing_if = "no_items", default)]
-    pub suppressions: Box<[Suppression]>,
-    /// SARIF `baselineState`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub baseline_state: Option<BaselineState>,
-    /// Number of code flows (SARIF `codeFlows`).
-    #[serde(skip_serializing_if = "is_zero", default)]
-    pub code_flows: u32,
+    /// What few findings have (related locations, suppressions, baseline
+    /// state, code flows), boxed: `None` when it would be empty, so that
+    /// each of a 200k-result log's findings does not carry 40 bytes of
+    /// empty fields. Read through [`Finding::related_locations`],
+    /// [`Finding::suppressions`], [`Finding::baseline_state`] and
+    /// [`Finding::code_flows`]; made with [`FindingExtras::boxed`].
+    pub extras: Option<Box<FindingExtras>>,
     /// CWE ids (`CWE-79`), from taxa, tags or properties.
-    #[serde(skip_serializing_if = "no_syms", default)]
     pub cwes: Syms,
     /// Vulnerability and package, for SCA findings (boxed: most findings
     /// have none, and a 200k-result log should not pay for it inline).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vulnerability: Option<Box<VulnerabilityRef>>,
     /// The result's property bag, as compact JSON text.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Box<str>>,
 }
 
@@ -588,12 +577,82 @@ impl<'de> Deserialize<'de> for ProducerFingerprints {
     }
 }
 
-fn no_items<T>(v: &[T]) -> bool {
-    v.is_empty()
+/// The parts of a [`Finding`] that few findings have.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FindingExtras {
+    /// Related locations.
+    pub related_locations: Box<[Location]>,
+    /// Source suppressions.
+    pub suppressions: Box<[Suppression]>,
+    /// SARIF `baselineState`.
+    pub baseline_state: Option<BaselineState>,
+    /// Number of code flows (SARIF `codeFlows`).
+    pub code_flows: u32,
 }
 
-fn is_zero(n: &u32) -> bool {
-    *n == 0
+impl FindingExtras {
+    /// Boxed, unless every part is empty.
+    pub fn boxed(self) -> Option<Box<FindingExtras>> {
+        (self != FindingExtras::default()).then(|| Box::new(self))
+    }
+}
+
+impl Serialize for Finding {
+    /// The fields in the order they had when they were all the finding's
+    /// own; empty ones are left out (verdicts and stored blobs keep their
+    /// bytes).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        fn put<S: SerializeStruct, T: Serialize + ?Sized>(
+            st: &mut S,
+            key: &'static str,
+            value: &T,
+            present: bool,
+        ) -> Result<(), S::Error> {
+            if present {
+                st.serialize_field(key, value)
+            } else {
+                st.skip_field(key)
+            }
+        }
+        let related = self.related_locations();
+        let suppressions = self.suppressions();
+        let baseline = self.baseline_state();
+        let flows = self.code_flows();
+        let mut st = s.serialize_struct("Finding", 18)?;
+        st.serialize_field("tool", &self.tool)?;
+        put(&mut st, "rule_id", &self.rule_id, self.rule_id.is_some())?;
+        put(&mut st, "meta", &self.meta, self.meta.is_some())?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("level", &self.level)?;
+        st.serialize_field("severity", &self.severity)?;
+        put(&mut st, "score", &self.score, self.score.is_some())?;
+        st.serialize_field("message", &self.message)?;
+        put(
+            &mut st,
+            "locations",
+            &self.locations,
+            !self.locations.is_empty(),
+        )?;
+        put(&mut st, "related_locations", related, !related.is_empty())?;
+        let fps = &self.producer_fingerprints;
+        put(&mut st, "producer_fingerprints", fps, !fps.is_empty())?;
+        st.serialize_field("fingerprint", &self.fingerprint)?;
+        put(
+            &mut st,
+            "suppressions",
+            suppressions,
+            !suppressions.is_empty(),
+        )?;
+        put(&mut st, "baseline_state", &baseline, baseline.is_some())?;
+        put(&mut st, "code_flows", &flows, flows != 0)?;
+        put(&mut st, "cwes", &self.cwes, !self.cwes.is_empty())?;
+        let vuln = &self.vulnerability;
+        put(&mut st, "vulnerability", vuln, vuln.is_some())?;
+        let props = &self.properties;
+        put(&mut st, "properties", props, props.is_some())?;
+        st.end()
+    }
 }
 
 impl Finding {
@@ -615,12 +674,9 @@ impl Finding {
             score: None,
             message: message.into(),
             locations: Box::default(),
-            related_locations: Box::default(),
             producer_fingerprints: ProducerFingerprints::default(),
             fingerprint,
-            suppressions: Box::default(),
-            baseline_state: None,
-            code_flows: 0,
+            extras: None,
             cwes: Syms::default(),
             vulnerability: None,
             properties: None,
@@ -649,7 +705,27 @@ impl Finding {
 
     /// Whether a source suppression takes effect.
     pub fn is_suppressed(&self) -> bool {
-        self.suppressions.iter().any(Suppression::is_effective)
+        self.suppressions().iter().any(Suppression::is_effective)
+    }
+
+    /// Related locations.
+    pub fn related_locations(&self) -> &[Location] {
+        self.extras.as_ref().map_or(&[], |e| &e.related_locations)
+    }
+
+    /// Source suppressions.
+    pub fn suppressions(&self) -> &[Suppression] {
+        self.extras.as_ref().map_or(&[], |e| &e.suppressions)
+    }
+
+    /// SARIF `baselineState`.
+    pub fn baseline_state(&self) -> Option<BaselineState> {
+        self.extras.as_ref().and_then(|e| e.baseline_state)
+    }
+
+    /// Number of code flows (SARIF `codeFlows`).
+    pub fn code_flows(&self) -> u32 {
+        self.extras.as_ref().map_or(0, |e| e.code_flows)
     }
 }
 
@@ -896,7 +972,7 @@ pub struct DocStats {
 }
 
 /// One ingested input file, normalized.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Document {
     /// Detected format.
     pub format: Format,
@@ -944,6 +1020,88 @@ impl Document {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_finding_serializes_its_fields_in_order_and_leaves_out_empty_ones() {
+        let at = |line| Location {
+            uri: Some("a.js".into()),
+            start_line: Some(line),
+            ..Default::default()
+        };
+        let mut f = Finding::new(
+            Tool {
+                name: "T".into(),
+                version: None,
+            },
+            None,
+            "m",
+            Fingerprint::for_code("R", "a.js", "b", FingerprintSource::Message),
+        );
+        let bare = serde_json::to_string(&f).unwrap();
+        assert_eq!(
+            bare,
+            r#"{"tool":{"name":"T"},"kind":"fail","level":"warning","severity":"unknown","message":"m","fingerprint":{"value":"44e589861b3d932f629dd4367cd37204","source":"message"}}"#
+        );
+        f.rule_id = Some("R".into());
+        f.meta = RuleMeta {
+            name: Some("n".into()),
+            ..Default::default()
+        }
+        .shared();
+        f.score = Some(9.5);
+        f.locations = vec![at(1)].into();
+        f.producer_fingerprints = ProducerFingerprints::from_pairs(vec![("k".into(), "v".into())]);
+        f.extras = FindingExtras {
+            related_locations: vec![at(2)].into(),
+            suppressions: vec![Suppression {
+                kind: "inSource".into(),
+                status: None,
+                justification: None,
+            }]
+            .into(),
+            baseline_state: Some(BaselineState::New),
+            code_flows: 2,
+        }
+        .boxed();
+        f.cwes = vec![Sym::from("CWE-79")].into();
+        f.properties = Some(r#"{"p":1}"#.into());
+        let text = serde_json::to_string(&f).unwrap();
+        let full: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(full.as_object().unwrap().len(), 17);
+        // Each key where it was when all were the finding's own fields (the
+        // first occurrence of each is the finding's: nested objects come
+        // after their own key).
+        let at = |k: &str| text.find(&format!("\"{k}\":")).unwrap();
+        let order = [
+            "tool",
+            "rule_id",
+            "meta",
+            "kind",
+            "level",
+            "severity",
+            "score",
+            "message",
+            "locations",
+            "related_locations",
+            "producer_fingerprints",
+            "fingerprint",
+            "suppressions",
+            "baseline_state",
+            "code_flows",
+            "cwes",
+            "properties",
+        ];
+        assert!(order.windows(2).all(|w| at(w[0]) < at(w[1])), "{text}");
+        assert_eq!(full["related_locations"][0]["start_line"], 2);
+        assert_eq!(full["suppressions"][0]["kind"], "inSource");
+        assert_eq!(full["baseline_state"], "new");
+        assert_eq!(full["code_flows"], 2);
+        assert_eq!(full["producer_fingerprints"]["k"], "v");
+        // Extras that are all empty are no box, and serialize as nothing.
+        assert_eq!(FindingExtras::default().boxed(), None);
+        f.extras = None;
+        assert!(!serde_json::to_string(&f).unwrap().contains("code_flows"));
+    }
 
     #[test]
     fn severity_orders_and_bands() {

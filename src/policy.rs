@@ -508,7 +508,7 @@ impl<'a> ClassKey<'a> {
             cwes: &f.cwes,
             tags: f.tags(),
             suppressed: f.is_suppressed(),
-            baseline: f.baseline_state,
+            baseline: f.baseline_state(),
             vuln: v.map(|v| v.id.as_str()),
             purl: p.and_then(|p| p.purl.as_deref()),
             package: p.and_then(|p| p.name.as_deref()),
@@ -558,7 +558,7 @@ impl PlaceKey {
             | u64::from(f.is_suppressed()) << 1
             | u64::from(f.score.is_none()) << 2
             | (f.severity as u64) << 8
-            | f.baseline_state.map_or(0xff, |b| b as u64) << 16;
+            | f.baseline_state().map_or(0xff, |b| b as u64) << 16;
         PlaceKey(k)
     }
 }
@@ -641,7 +641,7 @@ impl PolicyInput {
                     "cwes": f.cwes.iter().map(|s| &**s).collect::<Vec<_>>(),
                     "tags": f.tags().iter().map(|s| &**s).collect::<Vec<_>>(),
                     "suppressed": f.is_suppressed(),
-                    "baseline_state": f.baseline_state,
+                    "baseline_state": f.baseline_state(),
                     "category": category(f),
                     "lifecycle": notes.lifecycle(i),
                     "vex_status": notes.vex(i),

@@ -1488,7 +1488,6 @@ fn stored_finding(
                 .into()
             })
             .unwrap_or_default(),
-        related_locations: Box::default(),
         producer_fingerprints: Default::default(),
         fingerprint: Fingerprint {
             value: fp.into(),
@@ -1498,9 +1497,7 @@ fn stored_finding(
                 FingerprintSource::Producer
             },
         },
-        suppressions: Box::default(),
-        baseline_state: None,
-        code_flows: 0,
+        extras: None,
         cwes,
         vulnerability: vuln.map(|(id, aliases, purl, name, version)| {
             Box::new(VulnerabilityRef {

@@ -1802,7 +1802,6 @@ fn convert_result(
         score: None,
         message: message.into(),
         locations: locations.into(),
-        related_locations: related.into(),
         producer_fingerprints,
         // From the producer's fingerprints and the rule id now, when both
         // are given (the id cannot change); else computed once the result
@@ -1817,11 +1816,15 @@ fn convert_result(
                 source: FingerprintSource::Message,
             },
         },
-        suppressions,
-        baseline_state,
-        code_flows: raw
-            .code_flows
-            .map_or(0, |c| u32::try_from(c.len()).unwrap_or(u32::MAX)),
+        extras: crate::model::FindingExtras {
+            related_locations: related.into(),
+            suppressions,
+            baseline_state,
+            code_flows: raw
+                .code_flows
+                .map_or(0, |c| u32::try_from(c.len()).unwrap_or(u32::MAX)),
+        }
+        .boxed(),
         cwes: if cwes.is_empty() {
             crate::model::Syms::default()
         } else {
@@ -2068,10 +2071,10 @@ impl RunCtx {
         let own_identity = f.fingerprint.source != FingerprintSource::Producer;
         let mut identity_path: Option<Sym> = p.identity_path.take();
         for (related, pos, base, index) in &p.uri_refs {
-            let list = if *related {
-                &mut f.related_locations
-            } else {
-                &mut f.locations
+            let list: &mut [Location] = match (*related, f.extras.as_mut()) {
+                (true, Some(e)) => &mut e.related_locations,
+                (true, None) => &mut [],
+                (false, _) => &mut f.locations,
             };
             let Some(loc) = list.get_mut(*pos) else {
                 continue;
