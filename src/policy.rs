@@ -91,8 +91,12 @@ pub struct PolicyInfo {
 pub struct PolicyOutcome {
     /// The policy bundle.
     pub info: PolicyInfo,
-    /// Hits per finding, indexed like `Run::findings`.
-    pub per_finding: Vec<std::sync::Arc<[RuleHit]>>,
+    /// Hits of each class of findings that the policy could not tell apart
+    /// (sorted, without repeats).
+    pub class_hits: Vec<std::sync::Arc<[RuleHit]>>,
+    /// The class of each finding (index into `class_hits`), indexed like
+    /// `Run::findings`: 4 bytes a finding, not a shared list's 16.
+    pub class_of: Vec<u32>,
     /// Hits on the run as a whole.
     pub run_level: Vec<RuleHit>,
 }
@@ -234,16 +238,10 @@ impl Policy {
         }
         run_level.sort();
         run_level.dedup();
-        let shared: Vec<std::sync::Arc<[RuleHit]>> =
-            class_hits.into_iter().map(std::sync::Arc::from).collect();
-        let per_finding = input
-            .class_of
-            .iter()
-            .map(|&c| shared[c as usize].clone())
-            .collect();
         Ok(PolicyOutcome {
             info: self.info.clone(),
-            per_finding,
+            class_hits: class_hits.into_iter().map(std::sync::Arc::from).collect(),
+            class_of: input.class_of,
             run_level,
         })
     }

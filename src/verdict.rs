@@ -129,9 +129,9 @@ pub struct Outcome {
     pub decision: Decision,
     /// Suppressed at the source.
     pub suppressed: bool,
-    /// Policy rules that fired on it (shared by findings the policy could
-    /// not tell apart).
-    pub rules: std::sync::Arc<[RuleHit]>,
+    /// Policy rules that fired on it: an index into [`Verdict::rule_sets`]
+    /// (findings the policy could not tell apart share one list).
+    pub rules: u32,
 }
 
 /// A finding as the verdict reports it: a view joining the run's finding
@@ -449,6 +449,8 @@ pub struct Verdict {
     /// Per-finding outcomes, in input order; serialized as `findings`,
     /// each joined with its finding (see [`FindingVerdict`]).
     pub outcomes: Vec<Outcome>,
+    /// The lists of rule hits [`Outcome::rules`] refers to.
+    pub rule_sets: Vec<std::sync::Arc<[RuleHit]>>,
     /// The run's findings, shared with the run.
     pub run_findings: std::sync::Arc<Vec<crate::model::Finding>>,
     /// Warnings (skipped files, reader warnings).
@@ -664,22 +666,30 @@ impl Verdict {
         let c = triage.correlation;
         let PolicyOutcome {
             info,
-            per_finding,
+            class_hits: mut rule_sets,
+            class_of,
             run_level,
         } = outcome;
+        // A finding the policy input left out (none should be) has no hits.
+        let no_rules = rule_sets.len() as u32;
+        rule_sets.push(std::sync::Arc::from([]));
         // Counted by discriminant, made maps once at the end.
         let mut decisions = [0usize; 3];
         let mut reasons: BTreeMap<(Decision, String), Reason> = BTreeMap::new();
-        let no_rules: std::sync::Arc<[RuleHit]> = std::sync::Arc::from([]);
         let mut reason_index: std::collections::HashMap<(Decision, &str), usize> =
             Default::default();
         let mut reason_list: Vec<Reason> = Vec::new();
-        let mut hit_sets: crate::model::FastMap<usize, usize> = Default::default();
-        let mut set_counts: Vec<(&std::sync::Arc<[RuleHit]>, usize)> = Vec::new();
+        // Findings per hit list, and the lists in the order findings first
+        // use them (the message of a reason is that of its rule's first hit).
+        let mut set_counts: Vec<usize> = vec![0; rule_sets.len()];
+        let mut first_use: Vec<usize> = Vec::new();
         let mut outcomes = Vec::with_capacity(run.findings.len());
         let mut suppressed = 0;
         for (i, f) in run.findings.iter().enumerate() {
-            let hits: &std::sync::Arc<[RuleHit]> = per_finding.get(i).unwrap_or(&no_rules);
+            let set = (class_of.get(i).copied())
+                .filter(|&c| c < no_rules)
+                .unwrap_or(no_rules);
+            let hits = &rule_sets[set as usize];
             let issue = c.finding_issue[i] as usize;
             // A waiver or a suppressing VEX statement turns the decision into
             // ALLOW whatever the policy said; the rule hits stay visible.
@@ -694,17 +704,13 @@ impl Verdict {
                     .unwrap_or(Decision::Allow)
             };
             decisions[decision as usize] += 1;
-            if !exempt && !hits.is_empty() {
+            if !exempt {
                 // Findings of one policy class share one hit list: count the
                 // lists here, the rules in them once per list below.
-                let key = std::sync::Arc::as_ptr(hits) as *const RuleHit as usize;
-                match hit_sets.get(&key) {
-                    Some(&k) => set_counts[k].1 += 1,
-                    None => {
-                        hit_sets.insert(key, set_counts.len());
-                        set_counts.push((hits, 1));
-                    }
+                if set_counts[set as usize] == 0 {
+                    first_use.push(set as usize);
                 }
+                set_counts[set as usize] += 1;
             }
             let is_suppressed = f.is_suppressed();
             suppressed += is_suppressed as usize;
@@ -712,10 +718,12 @@ impl Verdict {
                 issue: issue as u32,
                 decision,
                 suppressed: is_suppressed,
-                rules: hits.clone(),
+                rules: set,
             });
         }
-        for (hits, n) in set_counts {
+        drop(class_of);
+        for k in first_use {
+            let (hits, n) = (&rule_sets[k], set_counts[k]);
             for h in hits.iter() {
                 match reason_index.get(&(h.decision, h.rule.as_str())) {
                     Some(&k) => reason_list[k].findings += n,
@@ -896,6 +904,7 @@ impl Verdict {
             groups,
             assessments: triage.assessments,
             outcomes,
+            rule_sets,
             run_findings: run.findings.clone(),
             warnings,
         }
@@ -949,7 +958,7 @@ impl Verdict {
             vex: issue.vex().map(|v| v.status),
             waiver: issue.waiver().map(|w| w.id.as_str()),
             decision: o.decision,
-            rules: &o.rules,
+            rules: self.rule_sets.get(o.rules as usize).map_or(&[], |r| &r[..]),
         })
     }
 
