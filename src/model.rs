@@ -404,8 +404,8 @@ impl RuleMeta {
 }
 
 /// One result from one tool. (Serialized with the fields of
-/// [`FindingExtras`] in their places among its own, see
-/// [`Finding::serialize`].)
+/// [`FindingExtras`] in their places among its own: see its `Serialize`
+/// impl.)
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     /// Producer (shared by every finding of a run).

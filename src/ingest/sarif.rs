@@ -2664,7 +2664,8 @@ const SHARED_KEY_LISTS: usize = 8;
 
 /// The list of these producer fingerprint keys (sorted, unique): one that
 /// earlier findings use when it has the same keys, else a new one, kept in
-/// `lists` for the findings after while there is room.
+/// `lists` for the findings after. `lists` holds the most recently used
+/// first, at most [`SHARED_KEY_LISTS`] of them.
 fn key_list(
     lists: &mut Vec<crate::model::Syms>,
     names: &mut Interner,
