@@ -298,10 +298,11 @@ pub struct LifecycleUpdate {
 impl LifecycleUpdate {
     /// Drop the entries of `new`, keeping which issues they are: the
     /// verdict's issues hold the same identity, id and severity (see
-    /// [`LifecycleUpdate::new_entries`]). Once the next state is encoded
-    /// ahead, a first run of 200k issues need not keep 8 MB of copies while
-    /// its verdict is made and recorded. Only an update that [`compare`]
-    /// made can be shed; any other is left as it is.
+    /// [`LifecycleUpdate::new_entries`]). Shed once the verdict is made and
+    /// the next state was encoded ahead of it: a first run of 200k issues
+    /// then renders and records without 8 MB of copies (`new_issues` keeps
+    /// 0.8 MB). Only an update that [`compare`] made can be shed; any other
+    /// is left as it is.
     pub fn shed_new(&mut self) {
         if self.new_issues.len() == self.new.len() {
             self.new = Vec::new();

@@ -2253,8 +2253,11 @@ fn read_state(
 
 /// The stored lifecycle state with a run's delta applied, encoded. Streamed
 /// from borrowed strings: the stored issues in order with this run's changes
-/// applied, then the new ones; a first run of 200k issues copies none of
-/// them and builds no list of entries.
+/// applied, then the new ones (`new_entries`: borrowed from the update, or,
+/// when the update was shed, the copies [`LifecycleUpdate::new_entries`]
+/// rebuilt from the verdict); it builds no list of stored entries.
+///
+/// [`LifecycleUpdate::new_entries`]: crate::lifecycle::LifecycleUpdate::new_entries
 fn encode_next_state(
     st: &impl StoredState,
     meta: &crate::run::RunMeta,
