@@ -2330,14 +2330,12 @@ fn encode_next_state(
             }
         }
     } // the table is freed before the encoding starts
+    let mut left_out = skip.iter().peekable();
     let new = new_entries
         .iter()
         .enumerate()
-        .scan(skip.iter().peekable(), |skip, (k, entry)| {
-            let left_out = skip.next_if(|&&s| s == k).is_some();
-            Some((!left_out).then_some(entry))
-        })
-        .flatten();
+        .filter(move |&(k, _)| left_out.next_if(|&&s| s == k).is_none())
+        .map(|(_, entry)| entry);
     drop(unstored);
     drop(texts);
     let time = meta.time.as_str();
